@@ -1,0 +1,31 @@
+#pragma once
+// One detected or tracked object, in the pixel space of the image it was found in.
+// Shaped like upstream GStreamer's analytics object-detection metadata
+// (class, confidence, box, tracking id) so a port to GstAnalyticsODMtd is mechanical.
+#include <cstdint>
+#include <vector>
+
+namespace ss {
+
+struct Box {
+    float left = 0, top = 0, width = 0, height = 0;
+
+    float right() const { return left + width; }
+    float bottom() const { return top + height; }
+    float area() const { return width > 0 && height > 0 ? width * height : 0.f; }
+};
+
+float intersection_over_union(const Box& a, const Box& b);
+
+struct Detection {
+    int class_id = -1;
+    int group = -1;  // index into ClassGroups::names, -1 when the class is in no group
+    float confidence = 0;
+    Box box;
+    std::int64_t track_id = -1;  // -1 until a tracker assigns one
+    bool predicted = false;      // true when the box comes from a tracker's motion model, not a detection
+};
+
+using Detections = std::vector<Detection>;
+
+}  // namespace ss

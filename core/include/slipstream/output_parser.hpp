@@ -1,0 +1,56 @@
+#pragma once
+// Output parsers turn a detector's raw output tensors into candidate boxes.
+// One class per model family, one file each under core/src/parsers/, each
+// documenting its tensor layout at the top; chosen by name (the config's
+// parse-bbox-func-name) from the registry in core/src/parsers/registry.cpp.
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ss {
+
+// A tensor of one image: the batch dimension is already stripped.
+struct TensorView {
+    std::string name;
+    std::vector<int> shape;
+    const float* data = nullptr;
+
+    std::size_t size() const {
+        std::size_t n = 1;
+        for (int d : shape) n *= static_cast<std::size_t>(d);
+        return n;
+    }
+};
+
+// A candidate before thresholds per class, NMS and mapping back to the image.
+// Corners are in network-input pixels.
+struct Candidate {
+    int class_id;
+    float confidence;
+    float x1, y1, x2, y2;
+};
+
+struct ParserContext {
+    int input_width = 0, input_height = 0;
+    int num_classes = 0;
+    float min_confidence = 0;  // lowest threshold of any class: parsers may skip anything below
+};
+
+class OutputParser {
+public:
+    virtual ~OutputParser() = default;
+
+    // Throws ModelError explaining which output does not fit this parser's layout.
+    // Shapes are per image (batch dimension stripped), in the model's output order.
+    virtual void check_outputs(const std::vector<TensorView>& outputs, const ParserContext& context) const = 0;
+
+    virtual void parse(const std::vector<TensorView>& outputs, const ParserContext& context,
+                       std::vector<Candidate>& candidates) const = 0;
+};
+
+std::unique_ptr<OutputParser> make_output_parser(const std::string& name);
+std::vector<std::string> output_parser_names();
+
+std::string shape_to_string(const std::vector<int>& shape);
+
+}  // namespace ss

@@ -1,0 +1,135 @@
+#include "slipstream/detector.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "slipstream/error.hpp"
+#include "slipstream/nms.hpp"
+
+namespace ss {
+namespace {
+
+double elapsed_ms(std::chrono::steady_clock::time_point since) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();
+}
+
+}  // namespace
+
+Detector::Detector(InferConfig config)
+    : config_(std::move(config)),
+      preprocessor_(config_),
+      backend_(make_inference_backend(config_.backend)),
+      parser_(make_output_parser(config_.parser)) {
+    context_.input_width = config_.input_width;
+    context_.input_height = config_.input_height;
+    context_.num_classes = config_.num_detected_classes;
+    context_.min_confidence = config_.all_classes.pre_cluster_threshold;
+    for (const auto& [id, attributes] : config_.per_class) {
+        context_.min_confidence = std::min(context_.min_confidence, attributes.pre_cluster_threshold);
+    }
+
+    backend_->load(config_.onnx_file, config_.output_blob_names);
+    // One forward pass on a blank image tells the real output shapes, so a model
+    // that does not fit the parser fails here, at start, and not on the first frame.
+    input_.assign(preprocessor_.floats_per_image(), 0.f);
+    const bool nchw = config_.network_input_order == InputOrder::nchw;
+    const std::vector<int> shape = nchw ? std::vector<int>{1, config_.input_channels, config_.input_height, config_.input_width}
+                                        : std::vector<int>{1, config_.input_height, config_.input_width, config_.input_channels};
+    try {
+        const auto outputs = backend_->forward({input_.data(), shape});
+        parser_->check_outputs(views_for(outputs, 0), context_);
+    } catch (const ModelError& e) {
+        const std::string model = config_.onnx_file.string();
+        const std::string what = e.what();
+        throw ModelError(what.rfind(model, 0) == 0 ? what : model + ": " + what);
+    }
+}
+
+std::vector<TensorView> Detector::views_for(const std::vector<OutputTensor>& outputs, std::size_t index) const {
+    std::vector<TensorView> views;
+    for (const auto& out : outputs) {
+        TensorView view;
+        view.name = out.name;
+        if (out.shape.empty()) throw ModelError("output '" + out.name + "' is a scalar");
+        view.shape.assign(out.shape.begin() + 1, out.shape.end());
+        view.data = out.data + index * view.size();
+        views.push_back(std::move(view));
+    }
+    return views;
+}
+
+std::vector<Detections> Detector::detect(const std::vector<cv::Mat>& images) {
+    std::vector<Detections> results(images.size());
+    timing_ = {};
+    const std::size_t batch = static_cast<std::size_t>(config_.batch_size);
+    for (std::size_t first = 0; first < images.size(); first += batch) {
+        run_batch(images, first, std::min(batch, images.size() - first), results);
+    }
+    return results;
+}
+
+void Detector::run_batch(const std::vector<cv::Mat>& images, std::size_t first, std::size_t count,
+                         std::vector<Detections>& results) {
+    auto start = std::chrono::steady_clock::now();
+    const std::size_t per_image = preprocessor_.floats_per_image();
+    input_.resize(per_image * count);
+    std::vector<InputTransform> transforms(count);
+    for (std::size_t i = 0; i < count; ++i) transforms[i] = preprocessor_.run(images[first + i], input_.data() + i * per_image);
+    timing_.preprocess_ms += elapsed_ms(start);
+
+    start = std::chrono::steady_clock::now();
+    const int n = static_cast<int>(count);
+    const bool nchw = config_.network_input_order == InputOrder::nchw;
+    const std::vector<int> shape = nchw ? std::vector<int>{n, config_.input_channels, config_.input_height, config_.input_width}
+                                        : std::vector<int>{n, config_.input_height, config_.input_width, config_.input_channels};
+    const auto outputs = backend_->forward({input_.data(), shape});
+    timing_.forward_ms += elapsed_ms(start);
+
+    start = std::chrono::steady_clock::now();
+    std::vector<Candidate> candidates;
+    for (std::size_t i = 0; i < count; ++i) {
+        candidates.clear();
+        parser_->parse(views_for(outputs, i), context_, candidates);
+        results[first + i] = finish(candidates, transforms[i], images[first + i].size());
+    }
+    timing_.postprocess_ms += elapsed_ms(start);
+}
+
+Detections Detector::finish(std::vector<Candidate>& candidates, const InputTransform& transform,
+                            const cv::Size& image) const {
+    Detections detections;
+    const float width = static_cast<float>(image.width), height = static_cast<float>(image.height);
+    for (const Candidate& c : candidates) {
+        if (c.class_id < 0 || c.class_id >= config_.num_detected_classes) continue;
+        if (config_.filter_out_class_ids.count(c.class_id)) continue;
+        const ClassAttributes& a = config_.attributes(c.class_id);
+        if (c.confidence < a.pre_cluster_threshold) continue;
+        const float x1 = std::clamp(transform.to_image_x(c.x1), 0.f, width);
+        const float y1 = std::clamp(transform.to_image_y(c.y1), 0.f, height);
+        const float x2 = std::clamp(transform.to_image_x(c.x2), 0.f, width);
+        const float y2 = std::clamp(transform.to_image_y(c.y2), 0.f, height);
+        const Box box{x1, y1, x2 - x1, y2 - y1};
+        if (box.width <= 0 || box.height <= 0) continue;
+        if (box.width < a.detected_min_w || box.height < a.detected_min_h) continue;
+        if ((a.detected_max_w > 0 && box.width > a.detected_max_w) || (a.detected_max_h > 0 && box.height > a.detected_max_h)) {
+            continue;
+        }
+        // As nvinfer: only objects entirely inside the band between the ROI offsets.
+        if (box.top < static_cast<float>(a.roi_top_offset) || box.bottom() > height - static_cast<float>(a.roi_bottom_offset)) {
+            continue;
+        }
+        Detection d;
+        d.class_id = c.class_id;
+        d.group = config_.groups.group_of(c.class_id);
+        d.confidence = c.confidence;
+        d.box = box;
+        detections.push_back(d);
+    }
+    auto iou_of = [this](int id) {
+        return config_.cluster_mode == ClusterMode::nms ? config_.attributes(id).nms_iou_threshold : 1.f;
+    };
+    auto topk_of = [this](int id) { return config_.attributes(id).topk; };
+    return non_maximum_suppression(std::move(detections), iou_of, topk_of);
+}
+
+}  // namespace ss

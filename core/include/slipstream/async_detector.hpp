@@ -1,0 +1,65 @@
+#pragma once
+// Runs a Detector on its own thread so that nothing on the way to the output
+// ever waits for inference: callers hand over frames when the worker is idle
+// and collect results whenever they are ready.
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "slipstream/detector.hpp"
+
+namespace ss {
+
+struct DetectionJob {
+    int source = 0;
+    std::uint64_t frame_number = 0;
+    cv::Mat image;  // shares the caller's pixels; never written
+};
+
+struct DetectionResult {
+    int source = 0;
+    std::uint64_t frame_number = 0;
+    cv::Size image_size;
+    Detections objects;
+};
+
+struct DetectorStats {
+    std::uint64_t frames = 0;          // frames detected so far
+    double busy_seconds = 0;           // time spent detecting
+    double last_ms_per_frame = 0;      // of the latest job
+};
+
+class AsyncDetector {
+public:
+    explicit AsyncDetector(std::unique_ptr<Detector> detector);
+    ~AsyncDetector();
+    AsyncDetector(const AsyncDetector&) = delete;
+    AsyncDetector& operator=(const AsyncDetector&) = delete;
+
+    bool busy() const;
+    // Starts detecting `jobs` unless a job is still running; returns whether it did.
+    bool submit(std::vector<DetectionJob> jobs);
+    // Results finished since the last call.
+    std::vector<DetectionResult> take_results();
+    DetectorStats stats() const;
+    const InferConfig& config() const { return detector_->config(); }
+
+private:
+    void run();
+
+    std::unique_ptr<Detector> detector_;
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    std::vector<DetectionJob> jobs_;
+    std::vector<DetectionResult> results_;
+    DetectorStats stats_;
+    bool busy_ = false, stop_ = false;
+    std::thread thread_;
+};
+
+}  // namespace ss

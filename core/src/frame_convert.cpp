@@ -1,0 +1,91 @@
+#include "slipstream/frame_convert.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <opencv2/imgproc.hpp>
+
+#include "slipstream/error.hpp"
+
+namespace ss {
+namespace {
+
+// Area averaging for real shrinking (no aliasing on 1080p -> tile), bilinear otherwise.
+int interpolation_for(cv::Size from, cv::Size to) {
+    return from.width >= 2 * to.width && from.height >= 2 * to.height ? cv::INTER_AREA : cv::INTER_LINEAR;
+}
+
+void resize_plane(const cv::Mat& in, cv::Mat out) {
+    if (in.size() == out.size()) {
+        in.copyTo(out);
+    } else {
+        cv::resize(in, out, out.size(), 0, 0, interpolation_for(in.size(), out.size()));
+    }
+}
+
+}  // namespace
+
+cv::Size fit_size(cv::Size source, cv::Size box) {
+    if (source.width <= 0 || source.height <= 0) return {0, 0};
+    double scale = std::min(static_cast<double>(box.width) / source.width, static_cast<double>(box.height) / source.height);
+    scale = std::min(scale, 1.0);
+    const int w = std::max(2, static_cast<int>(std::lround(source.width * scale)) & ~1);
+    const int h = std::max(2, static_cast<int>(std::lround(source.height * scale)) & ~1);
+    return {w, h};
+}
+
+void convert_scaled(const PlanarImage& in, cv::Size size, cv::Mat& out) {
+    const int w = size.width & ~1, h = size.height & ~1;
+    if (w <= 0 || h <= 0 || in.width <= 0 || in.height <= 0) throw Error("convert_scaled: empty image");
+    out.create(h, w, CV_8UC3);
+    auto plane = [&](int i, int rows, int cols, int type) {
+        return cv::Mat(rows, cols, type, const_cast<std::uint8_t*>(in.planes[i]), static_cast<std::size_t>(in.strides[i]));
+    };
+    switch (in.format) {
+        case PixelFormat::i420:
+        case PixelFormat::yv12: {
+            // Scale the planes in YUV (half the bytes of BGR), then convert at the small size.
+            cv::Mat yuv(h * 3 / 2, w, CV_8UC1);
+            const int cw = (in.width + 1) / 2, ch = (in.height + 1) / 2;
+            resize_plane(plane(0, in.height, in.width, CV_8UC1), yuv.rowRange(0, h));
+            // In a contiguous I420 buffer each chroma plane is w/2 x h/2, stored as h/4 rows of w.
+            cv::Mat u(h / 2, w / 2, CV_8UC1, yuv.ptr(h));
+            cv::Mat v(h / 2, w / 2, CV_8UC1, yuv.ptr(h) + (w / 2) * (h / 2));
+            resize_plane(plane(1, ch, cw, CV_8UC1), u);
+            resize_plane(plane(2, ch, cw, CV_8UC1), v);
+            cv::cvtColor(yuv, out, in.format == PixelFormat::i420 ? cv::COLOR_YUV2BGR_I420 : cv::COLOR_YUV2BGR_YV12);
+            break;
+        }
+        case PixelFormat::nv12: {
+            cv::Mat y(h, w, CV_8UC1), uv(h / 2, w / 2, CV_8UC2);
+            resize_plane(plane(0, in.height, in.width, CV_8UC1), y);
+            resize_plane(plane(1, (in.height + 1) / 2, (in.width + 1) / 2, CV_8UC2), uv);
+            cv::cvtColorTwoPlane(y, uv, out, cv::COLOR_YUV2BGR_NV12);
+            break;
+        }
+        case PixelFormat::bgr:
+            resize_plane(plane(0, in.height, in.width, CV_8UC3), out);
+            break;
+        case PixelFormat::rgb: {
+            cv::Mat scaled(h, w, CV_8UC3);
+            resize_plane(plane(0, in.height, in.width, CV_8UC3), scaled);
+            cv::cvtColor(scaled, out, cv::COLOR_RGB2BGR);
+            break;
+        }
+        case PixelFormat::bgrx:
+        case PixelFormat::rgbx: {
+            cv::Mat scaled(h, w, CV_8UC4);
+            resize_plane(plane(0, in.height, in.width, CV_8UC4), scaled);
+            cv::cvtColor(scaled, out, in.format == PixelFormat::bgrx ? cv::COLOR_BGRA2BGR : cv::COLOR_RGBA2BGR);
+            break;
+        }
+        case PixelFormat::gray8: {
+            cv::Mat scaled(h, w, CV_8UC1);
+            resize_plane(plane(0, in.height, in.width, CV_8UC1), scaled);
+            cv::cvtColor(scaled, out, cv::COLOR_GRAY2BGR);
+            break;
+        }
+    }
+}
+
+}  // namespace ss

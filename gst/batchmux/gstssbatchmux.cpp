@@ -1,0 +1,635 @@
+/**
+ * SECTION:element-ssbatchmux
+ *
+ * Batches N live video streams into one stream of batches, one per output
+ * frame period, each holding the latest frame of every source (#SsBatchMeta).
+ * A source that is late or gone never holds the output back: its last frame is
+ * repeated, and after #SsBatchMux:no-signal-timeout it is marked no-signal.
+ * Each incoming frame is scaled and converted to BGR once, on arrival, to the
+ * working size inference and display need (#SsBatchMux:frame-width/-height),
+ * keeping its aspect ratio. Non-live inputs (files) are paced to real time.
+ *
+ * Example:
+ *   gst-launch-1.0 ssbatchmux name=m fps=25/1 ! ssinfer ! sstiler ! videoconvert ! autovideosink \
+ *     uridecodebin uri=file:///a.mp4 ! videoconvert ! m.sink_0 \
+ *     uridecodebin uri=rtsp://cam/stream ! videoconvert ! m.sink_1
+ */
+#include "gstssbatchmux.hpp"
+
+#include <gst/video/video.h>
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "meta/batch_meta.hpp"
+#include "slipstream/frame_convert.hpp"
+
+GST_DEBUG_CATEGORY_STATIC(ss_batch_mux_debug);
+#define GST_CAT_DEFAULT ss_batch_mux_debug
+
+namespace {
+
+constexpr int default_fps_n = 30, default_fps_d = 1;
+constexpr int default_frame_width = 640, default_frame_height = 480;
+constexpr GstClockTime default_no_signal_timeout = 2 * GST_SECOND;
+
+struct PadState {
+    guint source_id = 0;
+    GstVideoInfo info{};
+    bool has_info = false;
+    GstSegment segment{};
+    std::shared_ptr<const SsVideoFrame> latest;
+    bool fresh = false;
+    bool eos = false;
+    bool flushing = false;
+    guint64 frames = 0;
+    GstClockTime last_arrival = GST_CLOCK_TIME_NONE;
+    // Pacing of non-live upstreams: real time relative to the first buffer.
+    bool liveness_known = false, upstream_live = true;
+    GstClockTimeDiff pace_offset = 0;
+    bool pace_started = false;
+    GstClockID wait_id = nullptr;
+};
+
+struct Settings {
+    gint fps_n = default_fps_n, fps_d = default_fps_d;
+    gint frame_width = default_frame_width, frame_height = default_frame_height;
+    GstClockTime no_signal_timeout = default_no_signal_timeout;
+    gboolean end_on_eos = TRUE;
+};
+
+}  // namespace
+
+struct _SsBatchMux {
+    GstElement parent;
+    GstPad* srcpad;
+
+    std::mutex* lock;  // guards everything below (heap: GObject memory is not C++-constructed)
+    std::condition_variable* playing_changed;
+    Settings* settings;
+    std::map<GstPad*, std::unique_ptr<PadState>>* pads;
+    bool playing;
+    bool stopping;
+    bool started;  // stream-start/caps/segment sent
+    GstClockTime start_time;  // running time of tick 0
+    guint64 tick;
+    GstClockID tick_id;
+};
+
+G_DEFINE_TYPE(SsBatchMux, ss_batch_mux, GST_TYPE_ELEMENT)
+
+enum { PROP_0, PROP_FPS, PROP_FRAME_WIDTH, PROP_FRAME_HEIGHT, PROP_NO_SIGNAL_TIMEOUT, PROP_END_ON_EOS };
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+    "sink_%u", GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE("{ I420, YV12, NV12, BGR, BGRx, RGB, RGBx, GRAY8 }")));
+
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(SS_BATCH_CAPS));
+
+static PadState* pad_state(SsBatchMux* self, GstPad* pad) {
+    auto it = self->pads->find(pad);
+    return it == self->pads->end() ? nullptr : it->second.get();
+}
+
+static GstClockTime current_running_time(SsBatchMux* self) {
+    GstClock* clock = gst_element_get_clock(GST_ELEMENT(self));
+    if (!clock) return GST_CLOCK_TIME_NONE;
+    const GstClockTime now = gst_clock_get_time(clock);
+    gst_object_unref(clock);
+    const GstClockTime base = gst_element_get_base_time(GST_ELEMENT(self));
+    return now > base ? now - base : 0;
+}
+
+static bool to_pixel_format(GstVideoFormat format, ss::PixelFormat& out) {
+    switch (format) {
+        case GST_VIDEO_FORMAT_I420: out = ss::PixelFormat::i420; return true;
+        case GST_VIDEO_FORMAT_YV12: out = ss::PixelFormat::yv12; return true;
+        case GST_VIDEO_FORMAT_NV12: out = ss::PixelFormat::nv12; return true;
+        case GST_VIDEO_FORMAT_BGR: out = ss::PixelFormat::bgr; return true;
+        case GST_VIDEO_FORMAT_BGRx: out = ss::PixelFormat::bgrx; return true;
+        case GST_VIDEO_FORMAT_RGB: out = ss::PixelFormat::rgb; return true;
+        case GST_VIDEO_FORMAT_RGBx: out = ss::PixelFormat::rgbx; return true;
+        case GST_VIDEO_FORMAT_GRAY8: out = ss::PixelFormat::gray8; return true;
+        default: return false;
+    }
+}
+
+// Blocks a non-live upstream until its buffer is due, so files play in real time.
+// Returns false when flushing or stopping.
+static bool pace(SsBatchMux* self, GstPad* pad, PadState* state, GstBuffer* buffer, std::unique_lock<std::mutex>& lock) {
+    if (!state->liveness_known) {
+        lock.unlock();
+        GstQuery* query = gst_query_new_latency();
+        gboolean live = TRUE;
+        if (gst_pad_peer_query(pad, query)) gst_query_parse_latency(query, &live, nullptr, nullptr);
+        gst_query_unref(query);
+        lock.lock();
+        state = pad_state(self, pad);
+        if (!state) return false;
+        state->liveness_known = true;
+        state->upstream_live = live;
+        GST_INFO_OBJECT(pad, "upstream is %s", live ? "live" : "not live: pacing to real time");
+    }
+    if (state->upstream_live) return true;
+    self->playing_changed->wait(lock, [&] { return self->playing || self->stopping || state->flushing; });
+    if (self->stopping || state->flushing) return false;
+
+    const GstClockTime rt = gst_segment_to_running_time(&state->segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
+    const GstClockTime now = current_running_time(self);
+    if (!GST_CLOCK_TIME_IS_VALID(rt) || !GST_CLOCK_TIME_IS_VALID(now)) return true;
+    if (!state->pace_started) {
+        state->pace_offset = GST_CLOCK_DIFF(rt, now);
+        state->pace_started = true;
+        return true;
+    }
+    const GstClockTimeDiff due = static_cast<GstClockTimeDiff>(rt) + state->pace_offset;
+    if (due <= static_cast<GstClockTimeDiff>(now)) return true;
+    GstClock* clock = gst_element_get_clock(GST_ELEMENT(self));
+    if (!clock) return true;
+    state->wait_id = gst_clock_new_single_shot_id(clock, gst_element_get_base_time(GST_ELEMENT(self)) + due);
+    gst_object_unref(clock);
+    GstClockID id = state->wait_id;
+    lock.unlock();
+    gst_clock_id_wait(id, nullptr);
+    lock.lock();
+    state = pad_state(self, pad);
+    if (state) state->wait_id = nullptr;
+    gst_clock_id_unref(id);
+    return state && !state->flushing && !self->stopping;
+}
+
+static GstFlowReturn sink_chain(GstPad* pad, GstObject* parent, GstBuffer* buffer) {
+    auto* self = SS_BATCH_MUX(parent);
+    std::unique_lock lock(*self->lock);
+    PadState* state = pad_state(self, pad);
+    if (!state || !state->has_info) {
+        lock.unlock();
+        gst_buffer_unref(buffer);
+        GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("ssbatchmux got a buffer before caps on %s", GST_PAD_NAME(pad)), (nullptr));
+        return GST_FLOW_NOT_NEGOTIATED;
+    }
+    if (!pace(self, pad, state, buffer, lock)) {
+        gst_buffer_unref(buffer);
+        return GST_FLOW_FLUSHING;
+    }
+    state = pad_state(self, pad);
+    if (!state) {
+        gst_buffer_unref(buffer);
+        return GST_FLOW_FLUSHING;
+    }
+    const GstVideoInfo info = state->info;
+    const cv::Size box(self->settings->frame_width, self->settings->frame_height);
+    const GstSegment segment = state->segment;
+    lock.unlock();
+
+    // Conversion runs outside the lock, in this source's own streaming thread.
+    auto frame = std::make_shared<SsVideoFrame>();
+    GstVideoFrame mapped;
+    if (!gst_video_frame_map(&mapped, const_cast<GstVideoInfo*>(&info), buffer, GST_MAP_READ)) {
+        gst_buffer_unref(buffer);
+        GST_WARNING_OBJECT(pad, "could not map a frame; dropped");
+        return GST_FLOW_OK;
+    }
+    ss::PlanarImage image;
+    to_pixel_format(GST_VIDEO_INFO_FORMAT(&info), image.format);
+    image.width = GST_VIDEO_INFO_WIDTH(&info);
+    image.height = GST_VIDEO_INFO_HEIGHT(&info);
+    for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(&mapped) && p < 3; ++p) {
+        image.planes[p] = static_cast<const std::uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&mapped, p));
+        image.strides[p] = GST_VIDEO_FRAME_PLANE_STRIDE(&mapped, p);
+    }
+    try {
+        ss::convert_scaled(image, ss::fit_size({image.width, image.height}, box), frame->bgr);
+    } catch (const std::exception& e) {
+        GST_WARNING_OBJECT(pad, "frame conversion failed: %s", e.what());
+    }
+    gst_video_frame_unmap(&mapped);
+    frame->source_width = image.width;
+    frame->source_height = image.height;
+    frame->pts = gst_segment_to_stream_time(&segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
+    if (!GST_CLOCK_TIME_IS_VALID(frame->pts)) frame->pts = GST_BUFFER_PTS(buffer);
+    gst_buffer_unref(buffer);
+    if (frame->bgr.empty()) return GST_FLOW_OK;
+
+    lock.lock();
+    state = pad_state(self, pad);
+    if (!state) return GST_FLOW_FLUSHING;
+    frame->number = ++state->frames;
+    frame->arrival = current_running_time(self);
+    state->last_arrival = frame->arrival;
+    state->latest = std::move(frame);
+    state->fresh = true;
+    state->eos = false;
+    return GST_FLOW_OK;
+}
+
+static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
+    auto* self = SS_BATCH_MUX(parent);
+    std::unique_lock lock(*self->lock);
+    PadState* state = pad_state(self, pad);
+    gboolean ok = TRUE;
+    if (state) {
+        switch (GST_EVENT_TYPE(event)) {
+            case GST_EVENT_CAPS: {
+                GstCaps* caps = nullptr;
+                gst_event_parse_caps(event, &caps);
+                GstVideoInfo info;
+                ss::PixelFormat format;
+                ok = gst_video_info_from_caps(&info, caps) && to_pixel_format(GST_VIDEO_INFO_FORMAT(&info), format);
+                if (ok) {
+                    state->info = info;
+                    state->has_info = true;
+                    GST_INFO_OBJECT(pad, "source %u: %s %dx%d", state->source_id,
+                                    gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&info)), GST_VIDEO_INFO_WIDTH(&info),
+                                    GST_VIDEO_INFO_HEIGHT(&info));
+                }
+                break;
+            }
+            case GST_EVENT_SEGMENT: {
+                const GstSegment* segment = nullptr;
+                gst_event_parse_segment(event, &segment);
+                if (segment->format == GST_FORMAT_TIME) {
+                    gst_segment_copy_into(segment, &state->segment);
+                } else {
+                    gst_segment_init(&state->segment, GST_FORMAT_TIME);
+                }
+                state->pace_started = false;
+                break;
+            }
+            case GST_EVENT_STREAM_START:
+                state->eos = false;
+                state->liveness_known = false;
+                state->pace_started = false;
+                break;
+            case GST_EVENT_EOS:
+                GST_INFO_OBJECT(pad, "source %u ended", state->source_id);
+                state->eos = true;
+                break;
+            case GST_EVENT_FLUSH_START:
+                state->flushing = true;
+                if (state->wait_id) gst_clock_id_unschedule(state->wait_id);
+                self->playing_changed->notify_all();
+                break;
+            case GST_EVENT_FLUSH_STOP:
+                state->flushing = false;
+                gst_segment_init(&state->segment, GST_FORMAT_TIME);
+                state->pace_started = false;
+                break;
+            default:
+                break;
+        }
+    }
+    lock.unlock();
+    // Events of single sources end here: the batch stream has its own.
+    gst_event_unref(event);
+    return ok;
+}
+
+static gboolean sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
+    if (GST_QUERY_TYPE(query) == GST_QUERY_CAPS) {
+        GstCaps* filter = nullptr;
+        gst_query_parse_caps(query, &filter);
+        GstCaps* caps = gst_pad_get_pad_template_caps(pad);
+        if (filter) {
+            GstCaps* both = gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
+            gst_caps_unref(caps);
+            caps = both;
+        }
+        gst_query_set_caps_result(query, caps);
+        gst_caps_unref(caps);
+        return TRUE;
+    }
+    if (GST_QUERY_TYPE(query) == GST_QUERY_ALLOCATION) return FALSE;  // any system memory will do
+    return gst_pad_query_default(pad, parent, query);
+}
+
+static GstPad* request_new_pad(GstElement* element, GstPadTemplate* templ, const gchar* name, const GstCaps*) {
+    auto* self = SS_BATCH_MUX(element);
+    guint id = 0;
+    std::unique_lock lock(*self->lock);
+    if (name && sscanf(name, "sink_%u", &id) == 1) {
+        for (auto& [p, s] : *self->pads) {
+            if (s->source_id == id) {
+                GST_WARNING_OBJECT(self, "pad %s already exists", name);
+                return nullptr;
+            }
+        }
+    } else {
+        for (auto& [p, s] : *self->pads) id = std::max(id, s->source_id + 1);
+    }
+    gchar* pad_name = g_strdup_printf("sink_%u", id);
+    GstPad* pad = gst_pad_new_from_template(templ, pad_name);
+    g_free(pad_name);
+    auto state = std::make_unique<PadState>();
+    state->source_id = id;
+    gst_segment_init(&state->segment, GST_FORMAT_TIME);
+    (*self->pads)[pad] = std::move(state);
+    lock.unlock();
+    gst_pad_set_chain_function(pad, sink_chain);
+    gst_pad_set_event_function(pad, sink_event);
+    gst_pad_set_query_function(pad, sink_query);
+    GST_PAD_SET_PROXY_CAPS(pad);
+    gst_pad_set_active(pad, TRUE);
+    gst_element_add_pad(element, pad);
+    return pad;
+}
+
+static void release_pad(GstElement* element, GstPad* pad) {
+    auto* self = SS_BATCH_MUX(element);
+    {
+        std::lock_guard lock(*self->lock);
+        if (PadState* state = pad_state(self, pad)) {
+            state->flushing = true;
+            if (state->wait_id) gst_clock_id_unschedule(state->wait_id);
+        }
+        self->playing_changed->notify_all();
+    }
+    gst_pad_set_active(pad, FALSE);
+    {
+        std::lock_guard lock(*self->lock);
+        self->pads->erase(pad);
+    }
+    gst_element_remove_pad(element, pad);
+}
+
+// One batch per output period: the latest frame of each source, in source order.
+static GstBuffer* build_batch(SsBatchMux* self, GstClockTime now) {
+    GstBuffer* batch = gst_buffer_new();
+    SsBatchMeta* meta = ss_buffer_add_batch_meta(batch);
+    meta->batch_number = self->tick;
+    std::map<guint, SsBatchFrame> ordered;
+    for (auto& [pad, state] : *self->pads) {
+        SsBatchFrame f;
+        f.source_id = state->source_id;
+        f.frame = state->latest;
+        f.fresh = state->fresh;
+        state->fresh = false;
+        const bool timed_out = GST_CLOCK_TIME_IS_VALID(state->last_arrival) && GST_CLOCK_TIME_IS_VALID(now) &&
+                               now > state->last_arrival + self->settings->no_signal_timeout;
+        f.since_last_frame = GST_CLOCK_TIME_IS_VALID(state->last_arrival) && now > state->last_arrival ? now - state->last_arrival : 0;
+        f.state = !state->latest ? SourceState::waiting : (state->eos || timed_out) ? SourceState::no_signal : SourceState::live;
+        ordered[f.source_id] = std::move(f);
+    }
+    for (auto& [id, f] : ordered) meta->frames->push_back(std::move(f));
+    return batch;
+}
+
+static void push_stream_headers(SsBatchMux* self) {
+    gchar* stream_id = gst_pad_create_stream_id(self->srcpad, GST_ELEMENT(self), "batch");
+    gst_pad_push_event(self->srcpad, gst_event_new_stream_start(stream_id));
+    g_free(stream_id);
+    GstCaps* caps = gst_caps_new_simple(SS_BATCH_CAPS, "framerate", GST_TYPE_FRACTION, self->settings->fps_n,
+                                        self->settings->fps_d, nullptr);
+    gst_pad_push_event(self->srcpad, gst_event_new_caps(caps));
+    gst_caps_unref(caps);
+    GstSegment segment;
+    gst_segment_init(&segment, GST_FORMAT_TIME);
+    gst_pad_push_event(self->srcpad, gst_event_new_segment(&segment));
+}
+
+static void src_loop(gpointer user_data) {
+    auto* self = SS_BATCH_MUX(user_data);
+    GstClock* clock = gst_element_get_clock(GST_ELEMENT(self));
+    if (!clock) {
+        gst_pad_pause_task(self->srcpad);
+        return;
+    }
+    const GstClockTime base = gst_element_get_base_time(GST_ELEMENT(self));
+    GstClockTime period;
+    {
+        std::lock_guard lock(*self->lock);
+        period = gst_util_uint64_scale_int(GST_SECOND, self->settings->fps_d, self->settings->fps_n);
+        if (!self->started) {
+            self->start_time = current_running_time(self);
+            self->tick = 0;
+        }
+    }
+    if (!self->started) {
+        push_stream_headers(self);
+        self->started = true;
+    }
+
+    // Wait for the tick; when the machine fell behind, skip the missed ticks
+    // rather than bursting, so the output rate stays steady.
+    GstClockTime due = self->start_time + self->tick * period;
+    const GstClockTime now_before = current_running_time(self);
+    if (GST_CLOCK_TIME_IS_VALID(now_before) && now_before > due + period) {
+        const guint64 behind = (now_before - due) / period;
+        GST_DEBUG_OBJECT(self, "late by %" G_GUINT64_FORMAT " periods; skipping them", behind);
+        self->tick += behind;
+        due = self->start_time + self->tick * period;
+    }
+    {
+        std::lock_guard lock(*self->lock);
+        if (self->stopping) {
+            gst_object_unref(clock);
+            return;
+        }
+        self->tick_id = gst_clock_new_single_shot_id(clock, base + due);
+    }
+    gst_object_unref(clock);
+    const GstClockReturn waited = gst_clock_id_wait(self->tick_id, nullptr);
+    GstBuffer* batch = nullptr;
+    bool all_ended = false;
+    {
+        std::lock_guard lock(*self->lock);
+        gst_clock_id_unref(self->tick_id);
+        self->tick_id = nullptr;
+        if (waited == GST_CLOCK_UNSCHEDULED || self->stopping) return;
+        batch = build_batch(self, current_running_time(self));
+        all_ended = self->settings->end_on_eos && !self->pads->empty();
+        for (auto& [pad, state] : *self->pads) all_ended = all_ended && state->eos;
+    }
+    GST_BUFFER_PTS(batch) = due;
+    GST_BUFFER_DURATION(batch) = period;
+    ++self->tick;
+
+    const GstFlowReturn flow = gst_pad_push(self->srcpad, batch);
+    if (all_ended) {
+        GST_INFO_OBJECT(self, "all sources ended");
+        gst_pad_push_event(self->srcpad, gst_event_new_eos());
+        gst_pad_pause_task(self->srcpad);
+    } else if (flow == GST_FLOW_FLUSHING) {
+        gst_pad_pause_task(self->srcpad);
+    } else if (flow != GST_FLOW_OK) {
+        if (flow == GST_FLOW_NOT_LINKED || flow < GST_FLOW_EOS) GST_ELEMENT_FLOW_ERROR(self, flow);
+        gst_pad_push_event(self->srcpad, gst_event_new_eos());
+        gst_pad_pause_task(self->srcpad);
+    }
+}
+
+static void unblock_all(SsBatchMux* self) {
+    std::lock_guard lock(*self->lock);
+    if (self->tick_id) gst_clock_id_unschedule(self->tick_id);
+    for (auto& [pad, state] : *self->pads) {
+        if (state->wait_id) gst_clock_id_unschedule(state->wait_id);
+    }
+    self->playing_changed->notify_all();
+}
+
+static GstStateChangeReturn change_state(GstElement* element, GstStateChange transition) {
+    auto* self = SS_BATCH_MUX(element);
+    switch (transition) {
+        case GST_STATE_CHANGE_READY_TO_PAUSED: {
+            std::lock_guard lock(*self->lock);
+            self->stopping = false;
+            self->started = false;
+            self->playing = false;
+            break;
+        }
+        case GST_STATE_CHANGE_PAUSED_TO_READY: {
+            {
+                std::lock_guard lock(*self->lock);
+                self->stopping = true;
+                self->playing = false;
+            }
+            unblock_all(self);
+            gst_pad_stop_task(self->srcpad);
+            break;
+        }
+        case GST_STATE_CHANGE_PLAYING_TO_PAUSED: {
+            {
+                std::lock_guard lock(*self->lock);
+                self->playing = false;
+            }
+            unblock_all(self);
+            gst_pad_pause_task(self->srcpad);
+            break;
+        }
+        default:
+            break;
+    }
+    GstStateChangeReturn result = GST_ELEMENT_CLASS(ss_batch_mux_parent_class)->change_state(element, transition);
+    if (result == GST_STATE_CHANGE_FAILURE) return result;
+    switch (transition) {
+        case GST_STATE_CHANGE_READY_TO_PAUSED:
+        case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+            return GST_STATE_CHANGE_NO_PREROLL;  // a live source: nothing to preroll
+        case GST_STATE_CHANGE_PAUSED_TO_PLAYING: {
+            {
+                std::lock_guard lock(*self->lock);
+                self->playing = true;
+                self->started = false;  // restart the tick clock from now
+                self->playing_changed->notify_all();
+            }
+            gst_pad_start_task(self->srcpad, src_loop, self, nullptr);
+            break;
+        }
+        default:
+            break;
+    }
+    return result;
+}
+
+static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
+    auto* self = SS_BATCH_MUX(parent);
+    switch (GST_QUERY_TYPE(query)) {
+        case GST_QUERY_LATENCY: {
+            // Batches are made from frames that already arrived: a live source adding no latency.
+            gst_query_set_latency(query, TRUE, 0, GST_CLOCK_TIME_NONE);
+            return TRUE;
+        }
+        case GST_QUERY_CAPS: {
+            GstCaps* caps;
+            {
+                std::lock_guard lock(*self->lock);
+                caps = gst_caps_new_simple(SS_BATCH_CAPS, "framerate", GST_TYPE_FRACTION, self->settings->fps_n,
+                                           self->settings->fps_d, nullptr);
+            }
+            gst_query_set_caps_result(query, caps);
+            gst_caps_unref(caps);
+            return TRUE;
+        }
+        default:
+            return gst_pad_query_default(pad, parent, query);
+    }
+}
+
+static void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
+    auto* self = SS_BATCH_MUX(object);
+    std::lock_guard lock(*self->lock);
+    Settings& s = *self->settings;
+    switch (id) {
+        case PROP_FPS:
+            s.fps_n = gst_value_get_fraction_numerator(value);
+            s.fps_d = gst_value_get_fraction_denominator(value);
+            if (s.fps_n <= 0 || s.fps_d <= 0) s.fps_n = default_fps_n, s.fps_d = default_fps_d;
+            break;
+        case PROP_FRAME_WIDTH: s.frame_width = g_value_get_int(value); break;
+        case PROP_FRAME_HEIGHT: s.frame_height = g_value_get_int(value); break;
+        case PROP_NO_SIGNAL_TIMEOUT: s.no_signal_timeout = g_value_get_uint64(value); break;
+        case PROP_END_ON_EOS: s.end_on_eos = g_value_get_boolean(value); break;
+        default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+    }
+}
+
+static void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
+    auto* self = SS_BATCH_MUX(object);
+    std::lock_guard lock(*self->lock);
+    const Settings& s = *self->settings;
+    switch (id) {
+        case PROP_FPS: gst_value_set_fraction(value, s.fps_n, s.fps_d); break;
+        case PROP_FRAME_WIDTH: g_value_set_int(value, s.frame_width); break;
+        case PROP_FRAME_HEIGHT: g_value_set_int(value, s.frame_height); break;
+        case PROP_NO_SIGNAL_TIMEOUT: g_value_set_uint64(value, s.no_signal_timeout); break;
+        case PROP_END_ON_EOS: g_value_set_boolean(value, s.end_on_eos); break;
+        default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+    }
+}
+
+static void finalize(GObject* object) {
+    auto* self = SS_BATCH_MUX(object);
+    delete self->pads;
+    delete self->settings;
+    delete self->playing_changed;
+    delete self->lock;
+    G_OBJECT_CLASS(ss_batch_mux_parent_class)->finalize(object);
+}
+
+static void ss_batch_mux_class_init(SsBatchMuxClass* klass) {
+    auto* object_class = G_OBJECT_CLASS(klass);
+    auto* element_class = GST_ELEMENT_CLASS(klass);
+    object_class->set_property = set_property;
+    object_class->get_property = get_property;
+    object_class->finalize = finalize;
+    const auto flags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+    g_object_class_install_property(object_class, PROP_FPS,
+        gst_param_spec_fraction("fps", "Output frame rate", "Batches per second", 1, 1, 240, 1, default_fps_n, default_fps_d, flags));
+    g_object_class_install_property(object_class, PROP_FRAME_WIDTH,
+        g_param_spec_int("frame-width", "Frame width", "Largest working-frame width (aspect kept)", 16, 8192, default_frame_width, flags));
+    g_object_class_install_property(object_class, PROP_FRAME_HEIGHT,
+        g_param_spec_int("frame-height", "Frame height", "Largest working-frame height (aspect kept)", 16, 8192, default_frame_height, flags));
+    g_object_class_install_property(object_class, PROP_NO_SIGNAL_TIMEOUT,
+        g_param_spec_uint64("no-signal-timeout", "No-signal timeout", "Nanoseconds without a frame before a source is shown as NO SIGNAL",
+                            0, G_MAXUINT64, default_no_signal_timeout, flags));
+    g_object_class_install_property(object_class, PROP_END_ON_EOS,
+        g_param_spec_boolean("end-on-eos", "End on EOS", "Send EOS when every source has ended", TRUE, flags));
+    gst_element_class_add_static_pad_template(element_class, &sink_template);
+    gst_element_class_add_static_pad_template(element_class, &src_template);
+    gst_element_class_set_static_metadata(element_class, "slipstream batch mux", "Video/Muxer",
+        "Batches the latest frame of each live source once per output frame period", "slipstream");
+    element_class->request_new_pad = request_new_pad;
+    element_class->release_pad = release_pad;
+    element_class->change_state = change_state;
+    GST_DEBUG_CATEGORY_INIT(ss_batch_mux_debug, "ssbatchmux", 0, "slipstream batch mux");
+}
+
+static void ss_batch_mux_init(SsBatchMux* self) {
+    self->lock = new std::mutex();
+    self->playing_changed = new std::condition_variable();
+    self->settings = new Settings();
+    self->pads = new std::map<GstPad*, std::unique_ptr<PadState>>();
+    self->playing = false;
+    self->stopping = false;
+    self->started = false;
+    self->start_time = 0;
+    self->tick = 0;
+    self->tick_id = nullptr;
+    self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
+    gst_pad_set_query_function(self->srcpad, src_query);
+    gst_pad_use_fixed_caps(self->srcpad);
+    gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
+}

@@ -1,0 +1,278 @@
+/**
+ * SECTION:element-ssinfer
+ *
+ * Object detection on batches from ssbatchmux, configured by an nvinfer-style
+ * INI file (#SsInfer:config-file). Detection runs on its own thread and never
+ * holds a batch back: each batch passes at once carrying the newest finished
+ * detections of every source, and frames arriving while the detector is busy
+ * are skipped for detection (never for display). Sources are served
+ * round-robin, oldest detection first, batch-size frames per run; `interval`
+ * skips frames per source as nvinfer does.
+ *
+ * Example:
+ *   gst-launch-1.0 ssbatchmux name=m ! ssinfer config-file=config.txt ! sstiler ! videoconvert ! autovideosink \
+ *     uridecodebin uri=file:///a.mp4 ! videoconvert ! m.sink_0
+ */
+#include "gstssinfer.hpp"
+
+#include <opencv2/core.hpp>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "meta/batch_meta.hpp"
+#include "slipstream/async_detector.hpp"
+#include "slipstream/error.hpp"
+
+GST_DEBUG_CATEGORY_STATIC(ss_infer_debug);
+#define GST_CAT_DEFAULT ss_infer_debug
+
+namespace {
+
+constexpr int interval_from_config = -2;
+constexpr int interval_auto = -1;
+
+struct Settings {
+    std::string config_file;
+    int interval = interval_from_config;
+    int threads = 0;
+};
+
+struct SourceDetections {
+    ss::Detections objects;      // in pixels of a frame of `size`
+    cv::Size size;
+    guint64 detected_frame = 0;  // frame the objects were found in
+    guint64 submitted_frame = 0; // newest frame handed to the detector
+    guint64 submitted_at = 0;    // batch number of that hand-over: round-robin order
+    bool new_result = false;
+};
+
+struct State {
+    std::unique_ptr<ss::AsyncDetector> detector;
+    std::shared_ptr<const ss::InferConfig> config;
+    int interval = 0;
+    std::map<guint, SourceDetections> sources;
+};
+
+ss::Detections scaled(const ss::Detections& objects, cv::Size from, cv::Size to) {
+    if (from == to || from.width <= 0 || from.height <= 0) return objects;
+    const float sx = static_cast<float>(to.width) / from.width, sy = static_cast<float>(to.height) / from.height;
+    ss::Detections out = objects;
+    for (auto& d : out) d.box = {d.box.left * sx, d.box.top * sy, d.box.width * sx, d.box.height * sy};
+    return out;
+}
+
+}  // namespace
+
+struct _SsInfer {
+    GstElement parent;
+    GstPad* sinkpad;
+    GstPad* srcpad;
+    std::mutex* settings_lock;
+    Settings* settings;
+    std::mutex* state_lock;
+    State* state;
+};
+
+G_DEFINE_TYPE(SsInfer, ss_infer, GST_TYPE_ELEMENT)
+
+enum { PROP_0, PROP_CONFIG_FILE, PROP_INTERVAL, PROP_THREADS, PROP_DETECTED_FRAMES, PROP_BUSY_SECONDS, PROP_MS_PER_FRAME };
+
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(SS_BATCH_CAPS));
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(SS_BATCH_CAPS));
+
+static void schedule_detection(SsInfer* self, SsBatchMeta* meta) {
+    State& st = *self->state;
+    if (st.detector->busy()) return;
+    const int interval = std::max(st.interval, 0);
+    std::vector<std::pair<guint64, const SsBatchFrame*>> due;
+    for (const auto& f : *meta->frames) {
+        if (!f.frame || f.state != SourceState::live) continue;
+        SourceDetections& s = st.sources[f.source_id];
+        if (f.frame->number < s.submitted_frame) s = {};  // the source restarted
+        const guint64 last = std::max(s.submitted_frame, s.detected_frame);
+        if (last && f.frame->number < last + static_cast<guint64>(interval) + 1) continue;
+        if (f.frame->number == last) continue;
+        due.emplace_back(s.submitted_at, &f);
+    }
+    std::stable_sort(due.begin(), due.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    const std::size_t take = std::min<std::size_t>(due.size(), static_cast<std::size_t>(st.config->batch_size));
+    std::vector<ss::DetectionJob> jobs;
+    for (std::size_t i = 0; i < take; ++i) {
+        const SsBatchFrame& f = *due[i].second;
+        jobs.push_back({static_cast<int>(f.source_id), f.frame->number, f.frame->bgr});
+        SourceDetections& s = st.sources[f.source_id];
+        s.submitted_frame = f.frame->number;
+        s.submitted_at = meta->batch_number + 1;
+    }
+    if (!jobs.empty()) st.detector->submit(std::move(jobs));
+}
+
+static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
+    auto* self = SS_INFER(parent);
+    SsBatchMeta* meta = ss_buffer_get_batch_meta(buffer);
+    if (!meta) return gst_pad_push(self->srcpad, buffer);
+    buffer = gst_buffer_make_writable(buffer);
+    meta = ss_buffer_get_batch_meta(buffer);
+    {
+        std::lock_guard lock(*self->state_lock);
+        State& st = *self->state;
+        if (!st.detector) {
+            gst_buffer_unref(buffer);
+            return GST_FLOW_FLUSHING;
+        }
+        for (auto& r : st.detector->take_results()) {
+            SourceDetections& s = st.sources[static_cast<guint>(r.source)];
+            s.objects = std::move(r.objects);
+            s.size = r.image_size;
+            s.detected_frame = r.frame_number;
+            s.new_result = true;
+        }
+        schedule_detection(self, meta);
+        for (auto& f : *meta->frames) {
+            auto it = st.sources.find(f.source_id);
+            if (it == st.sources.end() || !f.frame) continue;
+            SourceDetections& s = it->second;
+            f.objects = scaled(s.objects, s.size, f.frame->bgr.size());
+            f.detected = s.new_result;
+            f.detected_frame = s.detected_frame;
+            s.new_result = false;
+        }
+        *meta->labels = st.config;
+    }
+    return gst_pad_push(self->srcpad, buffer);
+}
+
+static bool start(SsInfer* self) {
+    Settings settings;
+    {
+        std::lock_guard lock(*self->settings_lock);
+        settings = *self->settings;
+    }
+    const std::string file = settings.config_file.empty() ? ss::default_config_path().string() : settings.config_file;
+    try {
+        auto config = ss::load_infer_config(file);
+        if (settings.threads > 0) cv::setNumThreads(settings.threads);
+        auto shared = std::make_shared<const ss::InferConfig>(config);
+        auto detector = std::make_unique<ss::AsyncDetector>(std::make_unique<ss::Detector>(std::move(config)));
+        std::lock_guard lock(*self->state_lock);
+        self->state->config = shared;
+        self->state->interval = settings.interval == interval_from_config ? shared->interval : settings.interval;
+        self->state->detector = std::move(detector);
+        self->state->sources.clear();
+        GST_INFO_OBJECT(self, "loaded %s: %s, parser %s, %dx%d, interval %d", file.c_str(), shared->onnx_file.c_str(),
+                        shared->parser.c_str(), shared->input_width, shared->input_height, self->state->interval);
+        return true;
+    } catch (const std::exception& e) {
+        GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", e.what()), ("while loading detector config %s", file.c_str()));
+        return false;
+    }
+}
+
+static void stop(SsInfer* self) {
+    std::unique_ptr<ss::AsyncDetector> detector;
+    {
+        std::lock_guard lock(*self->state_lock);
+        detector = std::move(self->state->detector);
+        self->state->sources.clear();
+    }
+    detector.reset();  // joins the worker outside the lock
+}
+
+static GstStateChangeReturn change_state(GstElement* element, GstStateChange transition) {
+    auto* self = SS_INFER(element);
+    if (transition == GST_STATE_CHANGE_READY_TO_PAUSED && !start(self)) return GST_STATE_CHANGE_FAILURE;
+    const GstStateChangeReturn result = GST_ELEMENT_CLASS(ss_infer_parent_class)->change_state(element, transition);
+    if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) stop(self);
+    return result;
+}
+
+static void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
+    auto* self = SS_INFER(object);
+    std::lock_guard lock(*self->settings_lock);
+    switch (id) {
+        case PROP_CONFIG_FILE: {
+            const gchar* s = g_value_get_string(value);
+            self->settings->config_file = s ? s : "";
+            break;
+        }
+        case PROP_INTERVAL: self->settings->interval = g_value_get_int(value); break;
+        case PROP_THREADS: self->settings->threads = g_value_get_int(value); break;
+        default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+    }
+}
+
+static void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
+    auto* self = SS_INFER(object);
+    ss::DetectorStats stats;
+    if (id == PROP_DETECTED_FRAMES || id == PROP_BUSY_SECONDS || id == PROP_MS_PER_FRAME) {
+        std::lock_guard lock(*self->state_lock);
+        if (self->state->detector) stats = self->state->detector->stats();
+    }
+    std::lock_guard lock(*self->settings_lock);
+    switch (id) {
+        case PROP_CONFIG_FILE: g_value_set_string(value, self->settings->config_file.c_str()); break;
+        case PROP_INTERVAL: g_value_set_int(value, self->settings->interval); break;
+        case PROP_THREADS: g_value_set_int(value, self->settings->threads); break;
+        case PROP_DETECTED_FRAMES: g_value_set_uint64(value, stats.frames); break;
+        case PROP_BUSY_SECONDS: g_value_set_double(value, stats.busy_seconds); break;
+        case PROP_MS_PER_FRAME: g_value_set_double(value, stats.last_ms_per_frame); break;
+        default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+    }
+}
+
+static void finalize(GObject* object) {
+    auto* self = SS_INFER(object);
+    stop(self);
+    delete self->state;
+    delete self->state_lock;
+    delete self->settings;
+    delete self->settings_lock;
+    G_OBJECT_CLASS(ss_infer_parent_class)->finalize(object);
+}
+
+static void ss_infer_class_init(SsInferClass* klass) {
+    auto* object_class = G_OBJECT_CLASS(klass);
+    auto* element_class = GST_ELEMENT_CLASS(klass);
+    object_class->set_property = set_property;
+    object_class->get_property = get_property;
+    object_class->finalize = finalize;
+    const auto rw = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+    const auto ro = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+    g_object_class_install_property(object_class, PROP_CONFIG_FILE,
+        g_param_spec_string("config-file", "Config file", "nvinfer-style detector config (empty: the embedded default)", "", rw));
+    g_object_class_install_property(object_class, PROP_INTERVAL,
+        g_param_spec_int("interval", "Interval", "Frames skipped per source between detections (-2: from the config, -1: as often as possible)",
+                         -2, 1000, interval_from_config, rw));
+    g_object_class_install_property(object_class, PROP_THREADS,
+        g_param_spec_int("threads", "Threads", "Inference threads (0: OpenCV's default)", 0, 256, 0, rw));
+    g_object_class_install_property(object_class, PROP_DETECTED_FRAMES,
+        g_param_spec_uint64("detected-frames", "Detected frames", "Frames detected so far", 0, G_MAXUINT64, 0, ro));
+    g_object_class_install_property(object_class, PROP_BUSY_SECONDS,
+        g_param_spec_double("busy-seconds", "Busy seconds", "Time spent detecting so far", 0, G_MAXDOUBLE, 0, ro));
+    g_object_class_install_property(object_class, PROP_MS_PER_FRAME,
+        g_param_spec_double("ms-per-frame", "Milliseconds per frame", "Detection time per frame of the latest run", 0, G_MAXDOUBLE, 0, ro));
+    gst_element_class_add_static_pad_template(element_class, &sink_template);
+    gst_element_class_add_static_pad_template(element_class, &src_template);
+    gst_element_class_set_static_metadata(element_class, "slipstream inference", "Filter/Analyzer/Video",
+        "Detects objects in batched frames without holding the stream back", "slipstream");
+    element_class->change_state = change_state;
+    GST_DEBUG_CATEGORY_INIT(ss_infer_debug, "ssinfer", 0, "slipstream inference");
+}
+
+static void ss_infer_init(SsInfer* self) {
+    self->settings_lock = new std::mutex();
+    self->settings = new Settings();
+    self->state_lock = new std::mutex();
+    self->state = new State();
+    self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
+    gst_pad_set_chain_function(self->sinkpad, sink_chain);
+    GST_PAD_SET_PROXY_CAPS(self->sinkpad);
+    gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
+    self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
+    GST_PAD_SET_PROXY_CAPS(self->srcpad);
+    gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
+}

@@ -1,0 +1,25 @@
+// The slipstream GStreamer plugin: registers every element. Built both as a
+// loadable plugin (GST_PLUGIN_PATH=build/gst) and linked statically into the
+// slipstream command, which registers it with ss_register_elements().
+#include "plugin.hpp"
+
+#include "batchmux/gstssbatchmux.hpp"
+#include "infer/gstssinfer.hpp"
+#include "tiler/gstsstiler.hpp"
+
+static gboolean plugin_init(GstPlugin* plugin) {
+    return gst_element_register(plugin, "ssbatchmux", GST_RANK_NONE, SS_TYPE_BATCH_MUX) &&
+           gst_element_register(plugin, "ssinfer", GST_RANK_NONE, SS_TYPE_INFER) &&
+           gst_element_register(plugin, "sstiler", GST_RANK_NONE, SS_TYPE_TILER);
+}
+
+#ifdef SS_STATIC_PLUGIN
+gboolean ss_register_elements() {
+    return gst_plugin_register_static(GST_VERSION_MAJOR, GST_VERSION_MINOR, "slipstream", "slipstream analytics elements",
+                                      plugin_init, "0.1.0", "LGPL", "slipstream", "slipstream", "https://example.invalid/slipstream");
+}
+#else
+#define PACKAGE "slipstream"
+GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, slipstream, "slipstream analytics elements", plugin_init, "0.1.0",
+                  "LGPL", "slipstream", "https://example.invalid/slipstream")
+#endif

@@ -1,0 +1,5 @@
+#pragma once
+#include <gst/gst.h>
+
+// Registers the slipstream elements in-process (for the statically linked command).
+gboolean ss_register_elements();

@@ -1,0 +1,241 @@
+/**
+ * SECTION:element-sstiler
+ *
+ * Composites a batch into one picture: a grid of all sources (rows =
+ * floor(sqrt(n)), columns = ceil(n/rows)), each tile keeping its aspect ratio,
+ * with a labelled box per object (colour per class group) and a statistics bar
+ * on each tile. Outputs I420 at #SsTiler:width x #SsTiler:height and the
+ * batch's frame rate. Sources without a signal are shown greyed, "NO SIGNAL".
+ *
+ * Example:
+ *   gst-launch-1.0 ssbatchmux name=m ! ssinfer ! sstiler width=1280 height=720 ! videoconvert ! autovideosink \
+ *     uridecodebin uri=file:///a.mp4 ! videoconvert ! m.sink_0
+ */
+#include "gstsstiler.hpp"
+
+#include <gst/video/video.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include <mutex>
+
+#include "meta/batch_meta.hpp"
+#include "slipstream/counts.hpp"
+#include "slipstream/grid.hpp"
+#include "slipstream/overlay.hpp"
+
+GST_DEBUG_CATEGORY_STATIC(ss_tiler_debug);
+#define GST_CAT_DEFAULT ss_tiler_debug
+
+namespace {
+
+constexpr int default_width = 1200, default_height = 600;
+
+struct Settings {
+    int width = default_width, height = default_height;
+    bool show_stats = true;
+};
+
+struct State {
+    bool caps_sent = false;
+    GstVideoInfo info{};
+    cv::Mat canvas;  // BGR, reused frame to frame
+    cv::Mat i420;
+    gint fps_n = 30, fps_d = 1;
+};
+
+}  // namespace
+
+struct _SsTiler {
+    GstElement parent;
+    GstPad* sinkpad;
+    GstPad* srcpad;
+    std::mutex* lock;
+    Settings* settings;
+    State* state;
+};
+
+G_DEFINE_TYPE(SsTiler, ss_tiler, GST_TYPE_ELEMENT)
+
+enum { PROP_0, PROP_WIDTH, PROP_HEIGHT, PROP_SHOW_STATS };
+
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(SS_BATCH_CAPS));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE("I420")));
+
+static void render(const Settings& settings, State& st, const SsBatchMeta* meta) {
+    st.canvas.create(settings.height, settings.width, CV_8UC3);
+    const int n = meta ? static_cast<int>(meta->frames->size()) : 0;
+    if (n == 0) st.canvas.setTo(cv::Scalar(24, 24, 24));
+    static const ss::InferConfig no_labels;
+    const ss::InferConfig& labels = meta && *meta->labels ? **meta->labels : no_labels;
+    for (int i = 0; i < n; ++i) {
+        const SsBatchFrame& f = (*meta->frames)[i];
+        ss::TileContent tile;
+        tile.frame = f.frame ? &f.frame->bgr : nullptr;
+        tile.objects = &f.objects;
+        tile.no_signal = f.state == SourceState::no_signal;
+        tile.seconds_since_frame = static_cast<double>(f.since_last_frame) / GST_SECOND;
+        if (settings.show_stats) {
+            const auto counts = ss::count_groups(f.objects, labels.groups);
+            tile.stats = "Stream=" + std::to_string(i) + " Frame=" + std::to_string(f.frame ? f.frame->number : 0) + " " +
+                         ss::counts_text(counts, labels.groups);
+        }
+        ss::draw_tile(st.canvas, ss::grid_cell(i, n, st.canvas.size()), tile, labels);
+    }
+}
+
+static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* batch) {
+    auto* self = SS_TILER(parent);
+    std::unique_lock lock(*self->lock);
+    const Settings settings = *self->settings;
+    State& st = *self->state;
+    if (!st.caps_sent) {
+        gst_video_info_set_format(&st.info, GST_VIDEO_FORMAT_I420, settings.width, settings.height);
+        GST_VIDEO_INFO_FPS_N(&st.info) = st.fps_n;
+        GST_VIDEO_INFO_FPS_D(&st.info) = st.fps_d;
+        GstCaps* caps = gst_video_info_to_caps(&st.info);
+        lock.unlock();
+        const bool ok = gst_pad_push_event(self->srcpad, gst_event_new_caps(caps));
+        gst_caps_unref(caps);
+        lock.lock();
+        if (!ok) {
+            gst_buffer_unref(batch);
+            return GST_FLOW_NOT_NEGOTIATED;
+        }
+        st.caps_sent = true;
+    }
+
+    render(settings, st, ss_buffer_get_batch_meta(batch));
+    cv::cvtColor(st.canvas, st.i420, cv::COLOR_BGR2YUV_I420);
+
+    GstBuffer* out = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&st.info), nullptr);
+    GstVideoFrame frame;
+    if (!gst_video_frame_map(&frame, &st.info, out, GST_MAP_WRITE)) {
+        gst_buffer_unref(out);
+        gst_buffer_unref(batch);
+        GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("could not map an output frame"), (nullptr));
+        return GST_FLOW_ERROR;
+    }
+    // OpenCV's I420 is tightly packed; GStreamer's planes may be padded.
+    const int w = settings.width, h = settings.height;
+    const std::uint8_t* src = st.i420.ptr<std::uint8_t>();
+    const int widths[3] = {w, w / 2, w / 2}, heights[3] = {h, h / 2, h / 2};
+    for (int p = 0; p < 3; ++p) {
+        auto* dst = static_cast<std::uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, p));
+        const int stride = GST_VIDEO_FRAME_PLANE_STRIDE(&frame, p);
+        for (int y = 0; y < heights[p]; ++y) std::memcpy(dst + y * stride, src + y * widths[p], widths[p]);
+        src += widths[p] * heights[p];
+    }
+    gst_video_frame_unmap(&frame);
+    lock.unlock();
+
+    gst_buffer_copy_into(out, batch, GST_BUFFER_COPY_TIMESTAMPS, 0, -1);
+    gst_buffer_unref(batch);
+    return gst_pad_push(self->srcpad, out);
+}
+
+static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
+    auto* self = SS_TILER(parent);
+    if (GST_EVENT_TYPE(event) == GST_EVENT_CAPS) {
+        GstCaps* caps = nullptr;
+        gst_event_parse_caps(event, &caps);
+        const GstStructure* s = gst_caps_get_structure(caps, 0);
+        std::lock_guard lock(*self->lock);
+        if (!gst_structure_get_fraction(s, "framerate", &self->state->fps_n, &self->state->fps_d)) {
+            self->state->fps_n = 30, self->state->fps_d = 1;
+        }
+        self->state->caps_sent = false;  // our own caps go out with the next buffer
+        gst_event_unref(event);
+        return TRUE;
+    }
+    return gst_pad_event_default(pad, parent, event);
+}
+
+static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
+    auto* self = SS_TILER(parent);
+    if (GST_QUERY_TYPE(query) == GST_QUERY_CAPS) {
+        GstCaps* caps;
+        {
+            std::lock_guard lock(*self->lock);
+            caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT,
+                                       self->settings->width, "height", G_TYPE_INT, self->settings->height, nullptr);
+        }
+        GstCaps* filter = nullptr;
+        gst_query_parse_caps(query, &filter);
+        if (filter) {
+            GstCaps* both = gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
+            gst_caps_unref(caps);
+            caps = both;
+        }
+        gst_query_set_caps_result(query, caps);
+        gst_caps_unref(caps);
+        return TRUE;
+    }
+    return gst_pad_query_default(pad, parent, query);
+}
+
+static void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
+    auto* self = SS_TILER(object);
+    std::lock_guard lock(*self->lock);
+    switch (id) {
+        case PROP_WIDTH: self->settings->width = g_value_get_int(value) & ~1; break;
+        case PROP_HEIGHT: self->settings->height = g_value_get_int(value) & ~1; break;
+        case PROP_SHOW_STATS: self->settings->show_stats = g_value_get_boolean(value); break;
+        default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+    }
+    self->state->caps_sent = false;
+}
+
+static void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
+    auto* self = SS_TILER(object);
+    std::lock_guard lock(*self->lock);
+    switch (id) {
+        case PROP_WIDTH: g_value_set_int(value, self->settings->width); break;
+        case PROP_HEIGHT: g_value_set_int(value, self->settings->height); break;
+        case PROP_SHOW_STATS: g_value_set_boolean(value, self->settings->show_stats); break;
+        default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+    }
+}
+
+static void finalize(GObject* object) {
+    auto* self = SS_TILER(object);
+    delete self->state;
+    delete self->settings;
+    delete self->lock;
+    G_OBJECT_CLASS(ss_tiler_parent_class)->finalize(object);
+}
+
+static void ss_tiler_class_init(SsTilerClass* klass) {
+    auto* object_class = G_OBJECT_CLASS(klass);
+    auto* element_class = GST_ELEMENT_CLASS(klass);
+    object_class->set_property = set_property;
+    object_class->get_property = get_property;
+    object_class->finalize = finalize;
+    const auto rw = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+    g_object_class_install_property(object_class, PROP_WIDTH,
+        g_param_spec_int("width", "Width", "Output width", 16, 8192, default_width, rw));
+    g_object_class_install_property(object_class, PROP_HEIGHT,
+        g_param_spec_int("height", "Height", "Output height", 16, 8192, default_height, rw));
+    g_object_class_install_property(object_class, PROP_SHOW_STATS,
+        g_param_spec_boolean("show-stats", "Show statistics", "Draw the statistics bar on each tile", TRUE, rw));
+    gst_element_class_add_static_pad_template(element_class, &sink_template);
+    gst_element_class_add_static_pad_template(element_class, &src_template);
+    gst_element_class_set_static_metadata(element_class, "slipstream tiler", "Filter/Editor/Video",
+        "Tiles a batch into one annotated picture", "slipstream");
+    GST_DEBUG_CATEGORY_INIT(ss_tiler_debug, "sstiler", 0, "slipstream tiler");
+}
+
+static void ss_tiler_init(SsTiler* self) {
+    self->lock = new std::mutex();
+    self->settings = new Settings();
+    self->state = new State();
+    self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
+    gst_pad_set_chain_function(self->sinkpad, sink_chain);
+    gst_pad_set_event_function(self->sinkpad, sink_event);
+    gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
+    self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
+    gst_pad_set_query_function(self->srcpad, src_query);
+    gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
+}

@@ -1,8 +1,245 @@
+// `slipstream [options]`: the streaming pipeline.
+//
+//   N x [uridecodebin -> videoconvert -> leaky queue] -> ssbatchmux -> ssinfer
+//     -> sstiler -> leaky queue -> x264enc/x265enc -> parse -> appsink -> RTSP server
+#include <glib-unix.h>
+#include <gst/app/gstappsink.h>
+#include <gst/gst.h>
+
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 
 #include "commands.hpp"
+#include "frame_report.hpp"
+#include "options.hpp"
+#include "plugin.hpp"
+#include "rtsp_output.hpp"
+#include "slipstream/config.hpp"
+#include "slipstream/error.hpp"
+#include "slipstream/log.hpp"
+#include "slipstream/uri.hpp"
+#include "sources.hpp"
 
-int run_pipeline_command(int, char**) {
-    std::fprintf(stderr, "error: the streaming pipeline is not built yet\n");
-    return 1;
+namespace slipstream {
+namespace {
+
+struct App {
+    Options options;
+    GMainLoop* loop = nullptr;
+    GstElement* pipeline = nullptr;
+    GstElement* mux = nullptr;
+    GstElement* infer = nullptr;
+    GstElement* tiler = nullptr;
+    GstElement* encoder = nullptr;
+    GstElement* sink = nullptr;
+    std::unique_ptr<Sources> sources;
+    std::unique_ptr<RtspOutput> output;
+    std::unique_ptr<FrameReport> report;
+    FILE* metadata = nullptr;
+    int exit_code = 0;
+};
+
+GstElement* make(const char* factory, const char* name = nullptr) {
+    GstElement* e = gst_element_factory_make(factory, name);
+    if (!e) throw ss::Error(std::string("GStreamer element '") + factory + "' is missing; run ./setup.sh to install the plugins");
+    return e;
+}
+
+void build_pipeline(App& app, const ss::InferConfig& config) {
+    const Options& o = app.options;
+    app.pipeline = gst_pipeline_new("slipstream");
+    app.mux = make("ssbatchmux", "mux");
+    app.infer = make("ssinfer", "infer");
+    app.tiler = make("sstiler", "tiler");
+    GstElement* encode_queue = make("queue", "encode-queue");
+    const bool h265 = o.codec == OutputCodec::h265;
+    app.encoder = make(h265 ? "x265enc" : "x264enc", "encoder");
+    GstElement* parse = make(h265 ? "h265parse" : "h264parse", "parse");
+    app.sink = make("appsink", "output");
+
+    // Working frames big enough for both the tile and the detector's input.
+    const int sources = static_cast<int>(o.inputs.size());
+    const int rows = std::max(1, static_cast<int>(std::sqrt(static_cast<double>(sources))));
+    const int columns = (sources + rows - 1) / rows;
+    const int frame_w = std::max(o.width / columns, config.input_width);
+    const int frame_h = std::max(o.height / rows, config.input_height);
+    g_object_set(app.mux, "frame-width", frame_w, "frame-height", frame_h, "end-on-eos", FALSE, nullptr);
+    gst_util_set_object_arg(G_OBJECT(app.mux), "fps", (std::to_string(o.fps) + "/1").c_str());
+    g_object_set(app.infer, "config-file", config.config_file.c_str(), nullptr);
+    if (o.interval) g_object_set(app.infer, "interval", *o.interval, nullptr);
+    g_object_set(app.tiler, "width", o.width, "height", o.height, nullptr);
+    // The encoder gets its own thread; if it falls behind, old pictures are dropped, never queued.
+    g_object_set(encode_queue, "max-size-buffers", 3u, "max-size-bytes", 0u, "max-size-time", static_cast<guint64>(0), nullptr);
+    gst_util_set_object_arg(G_OBJECT(encode_queue), "leaky", "downstream");
+
+    const std::string kbps = std::to_string(std::max(1, o.bitrate / 1000));
+    gst_util_set_object_arg(G_OBJECT(app.encoder), "bitrate", kbps.c_str());
+    gst_util_set_object_arg(G_OBJECT(app.encoder), "tune", "zerolatency");
+    gst_util_set_object_arg(G_OBJECT(app.encoder), "speed-preset", h265 ? "ultrafast" : "superfast");
+    // A key frame every second: viewers join within a second.
+    g_object_set(app.encoder, "key-int-max", static_cast<guint>(o.fps), nullptr);
+    g_object_set(parse, "config-interval", -1, nullptr);
+    GstCaps* caps = gst_caps_from_string(h265 ? "video/x-h265,stream-format=byte-stream,alignment=au"
+                                              : "video/x-h264,stream-format=byte-stream,alignment=au");
+    g_object_set(app.sink, "caps", caps, "sync", FALSE, "max-buffers", 5u, "drop", TRUE, "emit-signals", FALSE, nullptr);
+    gst_caps_unref(caps);
+
+    gst_bin_add_many(GST_BIN(app.pipeline), app.mux, app.infer, app.tiler, encode_queue, app.encoder, parse, app.sink, nullptr);
+    if (!gst_element_link_many(app.mux, app.infer, app.tiler, encode_queue, app.encoder, parse, app.sink, nullptr)) {
+        throw ss::Error("could not link the output pipeline");
+    }
+
+    app.output = std::make_unique<RtspOutput>(o, app.encoder);
+    GstAppSinkCallbacks callbacks{};
+    callbacks.new_sample = +[](GstAppSink* sink, gpointer data) -> GstFlowReturn {
+        GstSample* sample = gst_app_sink_pull_sample(sink);
+        if (sample) {
+            static_cast<RtspOutput*>(data)->push(sample);
+            gst_sample_unref(sample);
+        }
+        return GST_FLOW_OK;
+    };
+    gst_app_sink_set_callbacks(GST_APP_SINK(app.sink), &callbacks, app.output.get(), nullptr);
+
+    app.report = std::make_unique<FrameReport>(o.show_frames, app.metadata);
+    GstPad* tiler_sink = gst_element_get_static_pad(app.tiler, "sink");
+    app.report->attach(tiler_sink);
+    gst_object_unref(tiler_sink);
+}
+
+gboolean on_bus_message(GstBus*, GstMessage* message, gpointer data) {
+    auto& app = *static_cast<App*>(data);
+    if (app.sources && app.sources->handle_message(message)) return TRUE;
+    // Late messages of an input that was already torn down for a retry.
+    if (GST_MESSAGE_SRC(message) != GST_OBJECT(app.pipeline) &&
+        !gst_object_has_as_ancestor(GST_MESSAGE_SRC(message), GST_OBJECT(app.pipeline))) {
+        return TRUE;
+    }
+    switch (GST_MESSAGE_TYPE(message)) {
+        case GST_MESSAGE_ERROR: {
+            GError* error = nullptr;
+            gchar* debug = nullptr;
+            gst_message_parse_error(message, &error, &debug);
+            std::fprintf(stderr, "error: %s: %s\n", GST_OBJECT_NAME(GST_MESSAGE_SRC(message)),
+                         ss::mask_credentials_in_text(error ? error->message : "unknown error").c_str());
+            g_clear_error(&error);
+            g_free(debug);
+            app.exit_code = 1;
+            g_main_loop_quit(app.loop);
+            break;
+        }
+        case GST_MESSAGE_EOS:
+            g_main_loop_quit(app.loop);
+            break;
+        default:
+            break;
+    }
+    return TRUE;
+}
+
+void route_core_logs() {
+    ss::set_log_sink([](ss::LogLevel level, std::string_view message) {
+        if (level == ss::LogLevel::error || level == ss::LogLevel::warning) {
+            std::fprintf(stderr, "%s: %.*s\n", level == ss::LogLevel::error ? "error" : "warning",
+                         static_cast<int>(message.size()), message.data());
+        }
+    });
+}
+
+}  // namespace
+}  // namespace slipstream
+
+int run_pipeline_command(int argc, char** argv) {
+    using namespace slipstream;
+    gst_init(&argc, &argv);
+    auto parsed = parse_options(argc, argv);
+    if (parsed.exit_now) {
+        if (!parsed.error.empty()) std::fprintf(stderr, "error: %s\n", parsed.error.c_str());
+        return parsed.exit_code;
+    }
+    route_core_logs();
+    ss_register_elements();
+
+    App app;
+    app.options = parsed.options;
+    const Options& o = app.options;
+    ss::InferConfig config;
+    try {
+        // Read once here so a bad config stops us before anything starts, with its file:line.
+        config = ss::load_infer_config(o.config_file.empty() ? ss::default_config_path() : std::filesystem::path(o.config_file));
+    } catch (const ss::Error& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 2;
+    }
+    if (!o.metadata_file.empty()) {
+        app.metadata = o.metadata_file == "-" ? stdout : std::fopen(o.metadata_file.c_str(), "w");
+        if (!app.metadata) {
+            std::fprintf(stderr, "error: %s: cannot write the metadata file (%s)\n", o.metadata_file.c_str(), std::strerror(errno));
+            return 2;
+        }
+    }
+
+    try {
+        build_pipeline(app, config);
+    } catch (const ss::Error& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
+    }
+    app.loop = g_main_loop_new(nullptr, FALSE);
+    GstBus* bus = gst_pipeline_get_bus(GST_PIPELINE(app.pipeline));
+    const guint bus_watch = gst_bus_add_watch(bus, on_bus_message, &app);
+    gst_object_unref(bus);
+
+    if (const std::string error = app.output->start(); !error.empty()) {
+        std::fprintf(stderr, "error: %s\n", error.c_str());
+        return 1;
+    }
+    app.sources = std::make_unique<Sources>(app.pipeline, app.mux, o, [&app](const std::string&) {
+        app.exit_code = 1;
+        g_main_loop_quit(app.loop);
+    });
+    app.sources->start();
+    if (gst_element_set_state(app.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+        // The bus holds the reason (e.g. the model failed to load); show it.
+        GstBus* b = gst_pipeline_get_bus(GST_PIPELINE(app.pipeline));
+        while (GstMessage* m = gst_bus_pop_filtered(b, GST_MESSAGE_ERROR)) {
+            GError* error = nullptr;
+            gst_message_parse_error(m, &error, nullptr);
+            std::fprintf(stderr, "error: %s\n", error ? error->message : "the pipeline failed to start");
+            g_clear_error(&error);
+            gst_message_unref(m);
+        }
+        gst_object_unref(b);
+        gst_element_set_state(app.pipeline, GST_STATE_NULL);
+        return 1;
+    }
+    std::printf("Output: %s\n", app.output->uri(o.ip_address.empty() ? lan_address() : o.ip_address).c_str());
+    std::fflush(stdout);
+
+    auto quit = +[](gpointer data) -> gboolean {
+        g_main_loop_quit(static_cast<App*>(data)->loop);
+        return G_SOURCE_CONTINUE;
+    };
+    const guint sigint = g_unix_signal_add(SIGINT, quit, &app);
+    const guint sigterm = g_unix_signal_add(SIGTERM, quit, &app);
+    guint duration = 0;
+    if (o.duration > 0) duration = g_timeout_add(static_cast<guint>(o.duration * 1000), quit, &app);
+
+    g_main_loop_run(app.loop);
+
+    g_source_remove(sigint);
+    g_source_remove(sigterm);
+    if (duration) g_source_remove(duration);
+    app.sources->stop();
+    gst_element_set_state(app.pipeline, GST_STATE_NULL);
+    app.sources.reset();
+    g_source_remove(bus_watch);
+    app.output.reset();
+    gst_object_unref(app.pipeline);
+    g_main_loop_unref(app.loop);
+    if (app.metadata && app.metadata != stdout) std::fclose(app.metadata);
+    return app.exit_code;
 }

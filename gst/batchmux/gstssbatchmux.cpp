@@ -183,6 +183,7 @@ static GstFlowReturn sink_chain(GstPad* pad, GstObject* parent, GstBuffer* buffe
     const GstVideoInfo info = state->info;
     const cv::Size box(self->settings->frame_width, self->settings->frame_height);
     const GstSegment segment = state->segment;
+    const GstClockTimeDiff pace_offset = state->upstream_live ? 0 : state->pace_offset;
     lock.unlock();
 
     // Conversion runs outside the lock, in this source's own streaming thread.
@@ -211,6 +212,10 @@ static GstFlowReturn sink_chain(GstPad* pad, GstObject* parent, GstBuffer* buffe
     frame->source_height = image.height;
     frame->pts = gst_segment_to_stream_time(&segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
     if (!GST_CLOCK_TIME_IS_VALID(frame->pts)) frame->pts = GST_BUFFER_PTS(buffer);
+    const GstClockTime running = gst_segment_to_running_time(&segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
+    if (GST_CLOCK_TIME_IS_VALID(running) && static_cast<GstClockTimeDiff>(running) + pace_offset >= 0) {
+        frame->capture = static_cast<GstClockTime>(static_cast<GstClockTimeDiff>(running) + pace_offset);
+    }
     gst_buffer_unref(buffer);
     if (frame->bgr.empty()) return GST_FLOW_OK;
 
@@ -302,7 +307,16 @@ static gboolean sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
         gst_caps_unref(caps);
         return TRUE;
     }
-    if (GST_QUERY_TYPE(query) == GST_QUERY_ALLOCATION) return FALSE;  // any system memory will do
+    if (GST_QUERY_TYPE(query) == GST_QUERY_ACCEPT_CAPS) {
+        GstCaps* caps = nullptr;
+        gst_query_parse_accept_caps(query, &caps);
+        GstCaps* templ = gst_pad_get_pad_template_caps(pad);
+        gst_query_set_accept_caps_result(query, gst_caps_can_intersect(caps, templ));
+        gst_caps_unref(templ);
+        return TRUE;
+    }
+    // Queries about one source end here; the batch stream downstream is another matter.
+    if (GST_QUERY_TYPE(query) == GST_QUERY_ALLOCATION) return FALSE;
     return gst_pad_query_default(pad, parent, query);
 }
 
@@ -331,7 +345,6 @@ static GstPad* request_new_pad(GstElement* element, GstPadTemplate* templ, const
     gst_pad_set_chain_function(pad, sink_chain);
     gst_pad_set_event_function(pad, sink_event);
     gst_pad_set_query_function(pad, sink_query);
-    GST_PAD_SET_PROXY_CAPS(pad);
     gst_pad_set_active(pad, TRUE);
     gst_element_add_pad(element, pad);
     return pad;
@@ -378,7 +391,8 @@ static GstBuffer* build_batch(SsBatchMux* self, GstClockTime now) {
 }
 
 static void push_stream_headers(SsBatchMux* self) {
-    gchar* stream_id = gst_pad_create_stream_id(self->srcpad, GST_ELEMENT(self), "batch");
+    // gst_pad_create_stream_id() refuses elements with several sink pads: make our own.
+    gchar* stream_id = g_strdup_printf("ssbatchmux-%08x%08x", g_random_int(), g_random_int());
     gst_pad_push_event(self->srcpad, gst_event_new_stream_start(stream_id));
     g_free(stream_id);
     GstCaps* caps = gst_caps_new_simple(SS_BATCH_CAPS, "framerate", GST_TYPE_FRACTION, self->settings->fps_n,

@@ -31,6 +31,7 @@ struct SsVideoFrame {
     int source_width = 0, source_height = 0;  // camera resolution, to report boxes in source pixels
     GstClockTime pts = GST_CLOCK_TIME_NONE;   // the source buffer's timestamp
     GstClockTime arrival = GST_CLOCK_TIME_NONE;  // running time the frame reached the mux
+    GstClockTime capture = GST_CLOCK_TIME_NONE;  // running time of the source buffer: latency is measured from here
     guint64 number = 0;                // frames received from this source so far (1-based)
 };
 

@@ -86,27 +86,37 @@ static void render(const Settings& settings, State& st, const SsBatchMeta* meta)
     }
 }
 
+// Our caps follow from the settings and the batch's frame rate.
+static bool send_caps(SsTiler* self) {
+    GstCaps* caps;
+    {
+        std::lock_guard lock(*self->lock);
+        State& st = *self->state;
+        gst_video_info_set_format(&st.info, GST_VIDEO_FORMAT_I420, self->settings->width, self->settings->height);
+        GST_VIDEO_INFO_FPS_N(&st.info) = st.fps_n;
+        GST_VIDEO_INFO_FPS_D(&st.info) = st.fps_d;
+        caps = gst_video_info_to_caps(&st.info);
+        st.caps_sent = true;
+    }
+    const bool ok = gst_pad_push_event(self->srcpad, gst_event_new_caps(caps));
+    gst_caps_unref(caps);
+    return ok;
+}
+
 static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* batch) {
     auto* self = SS_TILER(parent);
+    bool caps_sent;
+    {
+        std::lock_guard lock(*self->lock);
+        caps_sent = self->state->caps_sent;
+    }
+    if (!caps_sent && !send_caps(self)) {
+        gst_buffer_unref(batch);
+        return GST_FLOW_NOT_NEGOTIATED;
+    }
     std::unique_lock lock(*self->lock);
     const Settings settings = *self->settings;
     State& st = *self->state;
-    if (!st.caps_sent) {
-        gst_video_info_set_format(&st.info, GST_VIDEO_FORMAT_I420, settings.width, settings.height);
-        GST_VIDEO_INFO_FPS_N(&st.info) = st.fps_n;
-        GST_VIDEO_INFO_FPS_D(&st.info) = st.fps_d;
-        GstCaps* caps = gst_video_info_to_caps(&st.info);
-        lock.unlock();
-        const bool ok = gst_pad_push_event(self->srcpad, gst_event_new_caps(caps));
-        gst_caps_unref(caps);
-        lock.lock();
-        if (!ok) {
-            gst_buffer_unref(batch);
-            return GST_FLOW_NOT_NEGOTIATED;
-        }
-        st.caps_sent = true;
-    }
-
     render(settings, st, ss_buffer_get_batch_meta(batch));
     cv::cvtColor(st.canvas, st.i420, cv::COLOR_BGR2YUV_I420);
 
@@ -142,13 +152,14 @@ static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
         GstCaps* caps = nullptr;
         gst_event_parse_caps(event, &caps);
         const GstStructure* s = gst_caps_get_structure(caps, 0);
-        std::lock_guard lock(*self->lock);
-        if (!gst_structure_get_fraction(s, "framerate", &self->state->fps_n, &self->state->fps_d)) {
-            self->state->fps_n = 30, self->state->fps_d = 1;
+        {
+            std::lock_guard lock(*self->lock);
+            if (!gst_structure_get_fraction(s, "framerate", &self->state->fps_n, &self->state->fps_d)) {
+                self->state->fps_n = 30, self->state->fps_d = 1;
+            }
         }
-        self->state->caps_sent = false;  // our own caps go out with the next buffer
         gst_event_unref(event);
-        return TRUE;
+        return send_caps(self);
     }
     return gst_pad_event_default(pad, parent, event);
 }

@@ -1,0 +1,45 @@
+#pragma once
+// Settings of the streaming pipeline. Every one can come from the original
+// slipstream's environment variable or a command-line flag; flags win.
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace slipstream {
+
+enum class OutputCodec { h264, h265 };
+
+struct Options {
+    std::vector<std::string> inputs;  // RTSPINPUT, comma-separated
+    OutputCodec codec = OutputCodec::h264;
+    int bitrate = 4000000;            // bits per second
+    int port = 8554;
+    std::string path = "/ds";
+    int width = 1200, height = 600;
+    int fps = 30;
+    bool show_frames = true;
+    std::string ip_address;           // only for the printed URI; empty = detect the LAN address
+    std::string bind_address = "0.0.0.0";
+    std::string config_file;          // empty = the embedded default
+    std::string metadata_file;        // empty = none, "-" = stdout
+    std::optional<int> interval;      // overrides the config's interval; -1 = auto
+    double duration = 0;              // seconds to run, 0 = until stopped
+    bool require_all = false;         // exit non-zero when an input fails at start
+    std::string rtsp_user, rtsp_password;
+    double reconnect_initial = 1.0, reconnect_max = 10.0;  // seconds
+    int rtsp_latency_ms = 200;        // jitter buffer of each input (rtspsrc's default of 2 s is far too long)
+};
+
+struct ParseResult {
+    Options options;
+    bool exit_now = false;  // --help printed
+    int exit_code = 0;
+    std::string error;      // one line when the options are bad
+};
+
+// Reads the environment first, then argv (flags win).
+ParseResult parse_options(int argc, char** argv);
+
+void print_help(const char* program);
+
+}  // namespace slipstream

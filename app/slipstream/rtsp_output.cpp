@@ -1,0 +1,166 @@
+#include "rtsp_output.hpp"
+
+#include <gst/app/gstappsrc.h>
+#include <gst/video/video.h>
+#include <ifaddrs.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+
+#include <algorithm>
+
+namespace slipstream {
+
+RtspOutput::RtspOutput(const Options& options, GstElement* encoder) : options_(options), encoder_(encoder) {
+    gst_object_ref(encoder_);
+    const bool h265 = options_.codec == OutputCodec::h265;
+    caps_ = gst_caps_from_string(h265 ? "video/x-h265,stream-format=byte-stream,alignment=au"
+                                      : "video/x-h264,stream-format=byte-stream,alignment=au");
+    server_ = gst_rtsp_server_new();
+    gst_rtsp_server_set_address(server_, options_.bind_address.c_str());
+    gst_rtsp_server_set_service(server_, std::to_string(options_.port).c_str());
+    factory_ = gst_rtsp_media_factory_new();
+    // Timestamps keep the output's exact frame spacing; parameter sets travel in-band with every key frame (h264parse config-interval=-1 upstream)
+    // with every key frame so a viewer can start at any key frame.
+    const std::string launch = std::string("( appsrc name=src is-live=true format=time ") +
+                               (h265 ? "! h265parse ! rtph265pay" : "! h264parse ! rtph264pay") +
+                               " name=pay0 pt=96 )";
+    gst_rtsp_media_factory_set_launch(factory_, launch.c_str());
+    gst_rtsp_media_factory_set_shared(factory_, TRUE);
+    g_signal_connect(factory_, "media-configure", G_CALLBACK(&RtspOutput::on_media_configure), this);
+
+    if (!options_.rtsp_user.empty()) {
+        GstRTSPAuth* auth = gst_rtsp_auth_new();
+        GstRTSPToken* token = gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, "viewer", nullptr);
+        gchar* basic = gst_rtsp_auth_make_basic(options_.rtsp_user.c_str(), options_.rtsp_password.c_str());
+        gst_rtsp_auth_add_basic(auth, basic, token);
+        g_free(basic);
+        gst_rtsp_auth_add_digest(auth, options_.rtsp_user.c_str(), options_.rtsp_password.c_str(), token);
+        gst_rtsp_auth_set_supported_methods(auth, static_cast<GstRTSPAuthMethod>(GST_RTSP_AUTH_BASIC | GST_RTSP_AUTH_DIGEST));
+        gst_rtsp_token_unref(token);
+        gst_rtsp_media_factory_add_role(factory_, "viewer", GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
+                                        GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, nullptr);
+        gst_rtsp_server_set_auth(server_, auth);
+        g_object_unref(auth);
+    }
+
+    GstRTSPMountPoints* mounts = gst_rtsp_server_get_mount_points(server_);
+    gst_rtsp_mount_points_add_factory(mounts, options_.path.c_str(), GST_RTSP_MEDIA_FACTORY(g_object_ref(factory_)));
+    g_object_unref(mounts);
+}
+
+RtspOutput::~RtspOutput() {
+    if (source_id_) g_source_remove(source_id_);
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& feed : feeds_) gst_object_unref(feed.appsrc);
+        feeds_.clear();
+    }
+    if (factory_) g_object_unref(factory_);
+    if (server_) g_object_unref(server_);
+    gst_caps_unref(caps_);
+    gst_object_unref(encoder_);
+}
+
+std::string RtspOutput::start() {
+    source_id_ = gst_rtsp_server_attach(server_, nullptr);
+    if (!source_id_) {
+        return "cannot serve RTSP on " + options_.bind_address + ":" + std::to_string(options_.port) +
+               " (port in use or address not on this host?); choose another with --port or --bind";
+    }
+    return {};
+}
+
+std::string RtspOutput::uri(const std::string& host) const {
+    return "rtsp://" + host + ":" + std::to_string(options_.port) + options_.path;
+}
+
+void RtspOutput::request_key_frame() {
+    // A new viewer should not wait for the next scheduled key frame.
+    GstPad* pad = gst_element_get_static_pad(encoder_, "src");
+    if (!pad) return;
+    gst_pad_send_event(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+    gst_object_unref(pad);
+}
+
+void RtspOutput::on_media_configure(GstRTSPMediaFactory*, GstRTSPMedia* media, gpointer data) {
+    auto* self = static_cast<RtspOutput*>(data);
+    GstElement* element = gst_rtsp_media_get_element(media);
+    GstElement* appsrc = gst_bin_get_by_name(GST_BIN(element), "src");
+    gst_object_unref(element);
+    if (!appsrc) return;
+    // Bounded and leaky: when the media pipeline cannot keep up, the oldest
+    // data goes, nothing upstream waits.
+    g_object_set(appsrc, "caps", self->caps_, "max-bytes", static_cast<guint64>(4 << 20), "block", FALSE, nullptr);
+    gst_util_set_object_arg(G_OBJECT(appsrc), "leaky-type", "downstream");
+    {
+        std::lock_guard lock(self->mutex_);
+        self->feeds_.push_back({appsrc});
+    }
+    using Binding = std::pair<RtspOutput*, GstElement*>;
+    auto on_unprepared = +[](GstRTSPMedia*, gpointer data) {
+        auto* binding = static_cast<Binding*>(data);
+        std::lock_guard lock(binding->first->mutex_);
+        auto& list = binding->first->feeds_;
+        auto it = std::find_if(list.begin(), list.end(), [&](const Feed& f) { return f.appsrc == binding->second; });
+        if (it != list.end()) {
+            gst_object_unref(it->appsrc);
+            list.erase(it);
+        }
+    };
+    auto free_binding = +[](gpointer data, GClosure*) { delete static_cast<Binding*>(data); };
+    g_signal_connect_data(media, "unprepared", G_CALLBACK(on_unprepared), new Binding(self, appsrc), free_binding,
+                          static_cast<GConnectFlags>(0));
+    self->request_key_frame();
+}
+
+static GstClockTime running_time_of(GstElement* element) {
+    GstClock* clock = gst_element_get_clock(element);
+    if (!clock) return GST_CLOCK_TIME_NONE;
+    const GstClockTime now = gst_clock_get_time(clock);
+    gst_object_unref(clock);
+    const GstClockTime base = gst_element_get_base_time(element);
+    return now > base ? now - base : 0;
+}
+
+void RtspOutput::push(GstSample* sample) {
+    GstBuffer* buffer = gst_sample_get_buffer(sample);
+    if (!buffer || !GST_BUFFER_PTS_IS_VALID(buffer)) return;
+    std::lock_guard lock(mutex_);
+    for (auto& feed : feeds_) {
+        // The media pipeline has its own clock base: map our timestamps onto it
+        // once, at the first buffer, so frame spacing stays exact.
+        if (!feed.has_offset) {
+            // A viewer's stream starts at a key frame (one was requested when it joined).
+            if (GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT)) continue;
+            const GstClockTime now = running_time_of(feed.appsrc);
+            if (!GST_CLOCK_TIME_IS_VALID(now)) continue;
+            feed.offset = GST_CLOCK_DIFF(GST_BUFFER_PTS(buffer), now);
+            feed.has_offset = true;
+        }
+        const GstClockTimeDiff pts = static_cast<GstClockTimeDiff>(GST_BUFFER_PTS(buffer)) + feed.offset;
+        if (pts < 0) continue;
+        GstBuffer* copy = gst_buffer_copy(buffer);  // shares the data
+        GST_BUFFER_PTS(copy) = static_cast<GstClockTime>(pts);
+        GST_BUFFER_DTS(copy) = static_cast<GstClockTime>(pts);  // no B-frames
+        gst_app_src_push_buffer(GST_APP_SRC(feed.appsrc), copy);
+    }
+}
+
+std::string lan_address() {
+    struct ifaddrs* list = nullptr;
+    std::string found = "127.0.0.1";
+    if (getifaddrs(&list) != 0) return found;
+    for (auto* a = list; a; a = a->ifa_next) {
+        if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
+        if ((a->ifa_flags & IFF_LOOPBACK) || !(a->ifa_flags & IFF_UP)) continue;
+        char text[INET_ADDRSTRLEN];
+        if (inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, text, sizeof text)) {
+            found = text;
+            break;
+        }
+    }
+    freeifaddrs(list);
+    return found;
+}
+
+}  // namespace slipstream

@@ -1,0 +1,49 @@
+#pragma once
+// Serves the encoded output with gst-rtsp-server as one shared media: every
+// viewer gets the same live stream, fed from the main pipeline's appsink
+// through a bounded, leaky appsrc, so a slow viewer never slows the pipeline.
+#include <gst/gst.h>
+#include <gst/rtsp-server/rtsp-server.h>
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "options.hpp"
+
+namespace slipstream {
+
+class RtspOutput {
+public:
+    RtspOutput(const Options& options, GstElement* encoder);
+    ~RtspOutput();
+
+    // Starts listening; returns an error line on failure (e.g. port in use).
+    std::string start();
+    // Called from the appsink's streaming thread for every encoded access unit.
+    void push(GstSample* sample);
+    std::string uri(const std::string& host) const;
+
+private:
+    static void on_media_configure(GstRTSPMediaFactory*, GstRTSPMedia* media, gpointer self);
+    void request_key_frame();
+
+    Options options_;
+    GstElement* encoder_;
+    GstRTSPServer* server_ = nullptr;
+    GstRTSPMediaFactory* factory_ = nullptr;
+    guint source_id_ = 0;
+    std::mutex mutex_;
+    struct Feed {
+        GstElement* appsrc;
+        GstClockTimeDiff offset = 0;  // our running time -> the media pipeline's
+        bool has_offset = false;
+    };
+    std::vector<Feed> feeds_;  // one per prepared (shared) media
+    GstCaps* caps_ = nullptr;
+};
+
+// The first non-loopback IPv4 address of this host, or 127.0.0.1.
+std::string lan_address();
+
+}  // namespace slipstream

@@ -43,6 +43,14 @@ RtspOutput::RtspOutput(const Options& options, GstElement* encoder) : options_(o
         g_object_unref(auth);
     }
 
+    // Every viewer that starts playing gets a key frame at once, also when it
+    // joins a shared media that is already running.
+    g_signal_connect(server_, "client-connected", G_CALLBACK(+[](GstRTSPServer*, GstRTSPClient* client, gpointer self) {
+        g_signal_connect(client, "play-request", G_CALLBACK(+[](GstRTSPClient*, GstRTSPContext*, gpointer self) {
+            static_cast<RtspOutput*>(self)->request_key_frame();
+        }), self);
+    }), this);
+
     GstRTSPMountPoints* mounts = gst_rtsp_server_get_mount_points(server_);
     gst_rtsp_mount_points_add_factory(mounts, options_.path.c_str(), GST_RTSP_MEDIA_FACTORY(g_object_ref(factory_)));
     g_object_unref(mounts);

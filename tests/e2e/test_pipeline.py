@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+"""End-to-end: 4 simulated RTSP cameras (H.264 and H.265, different sizes and
+rates) -> slipstream -> RTSP output read by ffprobe, an independent client.
+
+Checks the output's codec, resolution and steady frame rate, two viewers at
+once each joining within 2 s, per-frame lines and JSON metadata for every
+stream, persons found in the pedestrian video, and a clean stop on SIGTERM."""
+import statistics
+import sys
+import tempfile
+import threading
+import time
+
+import harness
+
+CAMERAS = [  # codec, width, height, fps
+    ("h264", 768, 576, 10),
+    ("h265", 640, 360, 15),
+    ("h264", 1280, 720, 10),
+    ("h265", 480, 270, 10),
+]
+
+
+def main(camsim_bin, slipstream_bin):
+    cam_port, out_port = harness.free_port(), harness.free_port()
+    camsim = harness.start_camsim(camsim_bin, cam_port, [c[0] for c in CAMERAS], [c[1] for c in CAMERAS],
+                                  [c[2] for c in CAMERAS], [c[3] for c in CAMERAS], len(CAMERAS))
+    metadata = tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False).name
+    inputs = [f"rtsp://127.0.0.1:{cam_port}/cam{i}" for i in range(len(CAMERAS))]
+    slip = None
+    try:
+        slip = harness.start_slipstream(slipstream_bin, inputs, out_port, ["--metadata", metadata])
+        url = f"rtsp://127.0.0.1:{out_port}/ds"
+        out = slip.stdout()
+        assert f"Output: {url}" in out, f"output URI line missing: {out[:10]}"
+
+        # Every stream reports its codec and size, then per-frame lines.
+        def all_streams_reporting(p):
+            lines = p.stdout()
+            return all(any(l.startswith(f"Stream={i} ") for l in lines) for i in range(len(CAMERAS)))
+        slip.wait_for(all_streams_reporting, 60, "per-frame lines of every stream")
+        lines = slip.stdout()
+        for i, (codec, w, h, _) in enumerate(CAMERAS):
+            name = "H.264" if codec == "h264" else "H.265"
+            assert any(l.startswith(f"Input {i}: {name} {w}x{h}") for l in lines), \
+                f"no codec/size line for input {i}: " + "\n".join(l for l in lines if l.startswith("Input"))
+
+        # The output: H.264 1200x600 at a steady 30 fps.
+        info, frames = harness.probe_frames(url, 8)
+        assert info["codec_name"] == "h264", info
+        assert (info["width"], info["height"]) == (1200, 600), info
+        assert len(frames) > 100, f"only {len(frames)} frames in 8 s"
+        pts = [p for _, p in frames]
+        span = pts[-1] - pts[0]
+        rate = (len(pts) - 1) / span
+        gaps = [b - a for a, b in zip(pts, pts[1:])]
+        print(f"output: {rate:.2f} fps over {span:.1f} s, largest pts gap {max(gaps) * 1000:.0f} ms")
+        assert 27.0 <= rate <= 33.0, f"output frame rate {rate:.2f} is not steady at 30"
+        assert max(gaps) < 0.25, f"output stalled for {max(gaps):.2f} s"
+
+        # Two viewers at once, each joining within 2 s.
+        results = [None, None]
+
+        def view(k):
+            results[k] = harness.read_frame_times(url, 3)
+        threads = [threading.Thread(target=view, args=(k,)) for k in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(40)
+        for k, r in enumerate(results):
+            assert r and r[1], f"viewer {k} got no frames"
+            start, got = r
+            join = got[0][0] - start
+            print(f"viewer {k}: first frame after {join:.2f} s, {len(got)} frames")
+            assert join <= 2.0, f"viewer {k} waited {join:.2f} s for its first frame"
+            assert len(got) > 45, f"viewer {k} got only {len(got)} frames in 3 s"
+
+        time.sleep(1)
+        code, took = slip.stop()
+        print(f"SIGTERM: exit {code} after {took:.2f} s")
+        assert code == 0, f"exit code {code} on SIGTERM\n" + "\n".join(slip.stderr()[-20:])
+        assert took <= 2.0, f"took {took:.2f} s to stop"
+
+        # Metadata: every stream, boxes within the source frame, persons found.
+        records = harness.metadata_lines(metadata)
+        for i, (_, w, h, _) in enumerate(CAMERAS):
+            mine = [r for r in records if r["stream"] == i]
+            assert len(mine) > 20, f"stream {i}: only {len(mine)} metadata lines"
+            assert all(r["width"] == w and r["height"] == h for r in mine), f"stream {i}: wrong source size"
+            persons = [o for r in mine for o in r["objects"] if o["label"] == "person"]
+            assert persons, f"stream {i}: no person detected in the pedestrian video"
+            for o in persons:
+                x, y, bw, bh = o["bbox"]
+                assert -1 <= x and x + bw <= w + 1 and -1 <= y and y + bh <= h + 1, f"box outside the frame: {o}"
+            frames_with_persons = sum(1 for r in mine if any(o["label"] == "person" for o in r["objects"]))
+            print(f"stream {i}: {len(mine)} frames, {frames_with_persons} with persons, "
+                  f"median latency {statistics.median(r['latency_ms'] for r in mine):.0f} ms")
+            assert frames_with_persons >= len(mine) // 2, f"stream {i}: persons in only {frames_with_persons} frames"
+        # Per-frame lines agree with the metadata's format.
+        assert any(l.startswith("Stream=0 Frame=") and "Persons=" in l for l in slip.stdout())
+        print("test_pipeline: all checks passed")
+    finally:
+        if slip:
+            slip.kill()
+        camsim.stop()
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1], sys.argv[2])
+    except AssertionError as e:
+        print(f"FAIL: {e}", file=sys.stderr)
+        sys.exit(1)

@@ -1,5 +1,6 @@
 #include "sources.hpp"
 
+#include <gio/gio.h>
 #include <gst/video/video.h>
 
 #include <algorithm>
@@ -54,6 +55,8 @@ struct Sources::Source {
     guint generation = 0;
     guint retry_timer = 0;
     double backoff = 0;
+    gint64 retry_at_us = 0;       // when the next full retry is due
+    GCancellable* probe = nullptr;  // a reachability probe in flight
     bool ever_had_frame = false;
     bool failed_at_start = false;
     gint64 dropped_at_us = 0;     // when it was last seen failing (for the "back after" line)
@@ -112,6 +115,10 @@ void Sources::stop() {
     for (auto& s : sources_) {
         if (s->retry_timer) g_source_remove(s->retry_timer);
         s->retry_timer = 0;
+        if (s->probe) {
+            g_cancellable_cancel(s->probe);
+            g_clear_object(&s->probe);
+        }
     }
 }
 
@@ -136,6 +143,9 @@ void Sources::create_bin(Source& source) {
     gchar* bin_name = g_strdup_printf("input%d-%u", source.index, source.generation);
     GstElement* bin = gst_bin_new(bin_name);
     g_free(bin_name);
+    // The input's own state changes (and failures) stay inside its bin, so one
+    // camera that cannot preroll never holds the pipeline's state.
+    g_object_set(bin, "async-handling", TRUE, nullptr);
     GstElement* decode = gst_element_factory_make("uridecodebin", nullptr);
     GstElement* convert = gst_element_factory_make("videoconvert", nullptr);
     GstElement* queue = gst_element_factory_make("queue", nullptr);
@@ -200,7 +210,8 @@ void Sources::create_bin(Source& source) {
     GstPad* ghost = gst_ghost_pad_new("src", queue_src);
     gst_object_unref(queue_src);
     gst_element_add_pad(bin, ghost);
-    gst_pad_add_probe(ghost, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+    gst_pad_add_probe(ghost, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
+                                                          GST_PAD_PROBE_TYPE_EVENT_FLUSH),
         +[](GstPad*, GstPadProbeInfo* info, gpointer data) {
             auto* s = static_cast<Source*>(data);
             if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
@@ -209,6 +220,11 @@ void Sources::create_bin(Source& source) {
                 return GST_PAD_PROBE_OK;
             }
             GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+            // A failing input flushes on its way down; its mux pad must stay usable
+            // for the next attempt, so flushes stop here.
+            if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_START || GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP) {
+                return GST_PAD_PROBE_DROP;
+            }
             if (GST_EVENT_TYPE(event) == GST_EVENT_CAPS) {
                 GstCaps* caps = nullptr;
                 gst_event_parse_caps(event, &caps);
@@ -244,7 +260,15 @@ void Sources::create_bin(Source& source) {
     if (gst_pad_link(ghost, source.mux_pad) != GST_PAD_LINK_OK) {
         say(stderr, "error: input " + std::to_string(source.index) + ": cannot link to the batch mux");
     }
-    gst_element_sync_state_with_parent(bin);
+    // Retries join a pipeline that is already playing; the first inputs start with it.
+    GstState pipeline_state = GST_STATE_NULL, pending = GST_STATE_VOID_PENDING;
+    gst_element_get_state(pipeline_, &pipeline_state, &pending, 0);
+    const GstState target = pending != GST_STATE_VOID_PENDING ? pending : pipeline_state;
+    if (target == GST_STATE_PLAYING) {
+        gst_element_set_state(bin, GST_STATE_PLAYING);
+    } else {
+        gst_element_sync_state_with_parent(bin);
+    }
 }
 
 void Sources::remove_bin(Source& source) {
@@ -286,12 +310,65 @@ void Sources::schedule_retry(Source& source, const std::string& reason) {
     remove_bin(source);
     const double wait = source.backoff;
     source.backoff = std::min(source.backoff * 2, options_.reconnect_max);
-    source.retry_timer = g_timeout_add(static_cast<guint>(wait * 1000), +[](gpointer data) -> gboolean {
-        auto* s = static_cast<Source*>(data);
+    source.retry_at_us = g_get_monotonic_time() + static_cast<gint64>(wait * G_USEC_PER_SEC);
+    // Tick once a second: retry when the backoff is over, or earlier as soon
+    // as a cheap probe finds the camera reachable again.
+    source.retry_timer = g_timeout_add(static_cast<guint>(std::min(wait, 1.0) * 1000), &Sources::retry_tick, &source);
+}
+
+gboolean Sources::retry_tick(gpointer data) {
+    auto* s = static_cast<Source*>(data);
+    if (g_get_monotonic_time() >= s->retry_at_us) {
         s->retry_timer = 0;
         s->owner->create_bin(*s);
         return G_SOURCE_REMOVE;
-    }, &source);
+    }
+    s->owner->probe_reachable(*s);
+    return G_SOURCE_CONTINUE;
+}
+
+// Reachable means: a TCP connection to the camera's host and port opens (RTSP,
+// HTTP), or the file exists again. Anything else waits for the full retry.
+void Sources::probe_reachable(Source& source) {
+    if (source.probe) return;
+    const char* scheme = g_uri_peek_scheme(source.uri.c_str());  // interned: not freed
+    const std::string kind = scheme ? scheme : "";
+    if (kind == "file") {
+        gchar* path = g_filename_from_uri(source.uri.c_str(), nullptr, nullptr);
+        const bool exists = path && g_file_test(path, G_FILE_TEST_IS_REGULAR);
+        g_free(path);
+        if (exists) source.retry_at_us = 0;
+        return;
+    }
+    const guint16 default_port = kind == "rtsp" ? 554 : kind == "rtsps" ? 322 : kind == "http" ? 80 : kind == "https" ? 443 : 0;
+    if (!default_port) return;
+    GUri* uri = g_uri_parse(source.uri.c_str(), G_URI_FLAGS_NONE, nullptr);
+    if (!uri || !g_uri_get_host(uri)) {
+        if (uri) g_uri_unref(uri);
+        return;
+    }
+    const guint16 port = g_uri_get_port(uri) > 0 ? static_cast<guint16>(g_uri_get_port(uri)) : default_port;
+    GSocketClient* client = g_socket_client_new();
+    g_socket_client_set_timeout(client, 1);
+    source.probe = g_cancellable_new();
+    g_socket_client_connect_to_host_async(client, g_uri_get_host(uri), port, source.probe,
+        +[](GObject* client, GAsyncResult* result, gpointer data) {
+            GError* error = nullptr;
+            GSocketConnection* connection = g_socket_client_connect_to_host_finish(G_SOCKET_CLIENT(client), result, &error);
+            const bool cancelled = error && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+            g_clear_error(&error);
+            if (connection) {
+                g_io_stream_close(G_IO_STREAM(connection), nullptr, nullptr);
+                g_object_unref(connection);
+            }
+            if (!cancelled) {
+                auto* s = static_cast<Source*>(data);
+                g_clear_object(&s->probe);
+                if (connection) s->retry_at_us = 0;  // the next tick retries
+            }
+        }, &source);
+    g_object_unref(client);
+    g_uri_unref(uri);
 }
 
 bool Sources::handle_message(GstMessage* message) {

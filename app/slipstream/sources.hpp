@@ -31,6 +31,8 @@ private:
     void create_bin(Source& source);
     void remove_bin(Source& source);
     void schedule_retry(Source& source, const std::string& reason);
+    void probe_reachable(Source& source);
+    static gboolean retry_tick(gpointer source);
     static gboolean watchdog(gpointer self);
 
     GstElement* pipeline_;

@@ -6,10 +6,12 @@
 #include "batchmux/gstssbatchmux.hpp"
 #include "infer/gstssinfer.hpp"
 #include "tiler/gstsstiler.hpp"
+#include "tracker/gstsstracker.hpp"
 
 static gboolean plugin_init(GstPlugin* plugin) {
     return gst_element_register(plugin, "ssbatchmux", GST_RANK_NONE, SS_TYPE_BATCH_MUX) &&
            gst_element_register(plugin, "ssinfer", GST_RANK_NONE, SS_TYPE_INFER) &&
+           gst_element_register(plugin, "sstracker", GST_RANK_NONE, SS_TYPE_TRACKER) &&
            gst_element_register(plugin, "sstiler", GST_RANK_NONE, SS_TYPE_TILER);
 }
 

@@ -1,7 +1,7 @@
 // `slipstream [options]`: the streaming pipeline.
 //
 //   N x [uridecodebin -> videoconvert -> leaky queue] -> ssbatchmux -> ssinfer
-//     -> sstiler -> leaky queue -> x264enc/x265enc -> parse -> appsink -> RTSP server
+//     -> sstracker -> sstiler -> leaky queue -> x264enc/x265enc -> parse -> appsink -> RTSP server
 #include <glib-unix.h>
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
@@ -53,6 +53,7 @@ void build_pipeline(App& app, const ss::InferConfig& config) {
     app.pipeline = gst_pipeline_new("slipstream");
     app.mux = make("ssbatchmux", "mux");
     app.infer = make("ssinfer", "infer");
+    GstElement* tracker = make("sstracker", "tracker");
     app.tiler = make("sstiler", "tiler");
     GstElement* encode_queue = make("queue", "encode-queue");
     const bool h265 = o.codec == OutputCodec::h265;
@@ -87,8 +88,8 @@ void build_pipeline(App& app, const ss::InferConfig& config) {
     g_object_set(app.sink, "caps", caps, "sync", FALSE, "max-buffers", 5u, "drop", TRUE, "emit-signals", FALSE, nullptr);
     gst_caps_unref(caps);
 
-    gst_bin_add_many(GST_BIN(app.pipeline), app.mux, app.infer, app.tiler, encode_queue, app.encoder, parse, app.sink, nullptr);
-    if (!gst_element_link_many(app.mux, app.infer, app.tiler, encode_queue, app.encoder, parse, app.sink, nullptr)) {
+    gst_bin_add_many(GST_BIN(app.pipeline), app.mux, app.infer, tracker, app.tiler, encode_queue, app.encoder, parse, app.sink, nullptr);
+    if (!gst_element_link_many(app.mux, app.infer, tracker, app.tiler, encode_queue, app.encoder, parse, app.sink, nullptr)) {
         throw ss::Error("could not link the output pipeline");
     }
 

@@ -6,8 +6,8 @@
 
 namespace ss {
 
-AsyncDetector::AsyncDetector(std::unique_ptr<Detector> detector)
-    : detector_(std::move(detector)), thread_([this] { run(); }) {}
+AsyncDetector::AsyncDetector(std::unique_ptr<Detector> detector, std::function<void()> on_done)
+    : detector_(std::move(detector)), on_done_(std::move(on_done)), thread_([this] { run(); }) {}
 
 AsyncDetector::~AsyncDetector() {
     {
@@ -74,6 +74,11 @@ void AsyncDetector::run() {
         stats_.busy_seconds += seconds;
         stats_.last_ms_per_frame = 1000.0 * seconds / static_cast<double>(jobs.size());
         busy_ = false;
+        if (on_done_) {
+            lock.unlock();
+            on_done_();
+            lock.lock();
+        }
     }
 }
 

@@ -2,12 +2,14 @@
  * SECTION:element-ssinfer
  *
  * Object detection on batches from ssbatchmux, configured by an nvinfer-style
- * INI file (#SsInfer:config-file). Detection runs on its own thread and never
- * holds a batch back: each batch passes at once carrying the newest finished
- * detections of every source, and frames arriving while the detector is busy
- * are skipped for detection (never for display). Sources are served
- * round-robin, oldest detection first, batch-size frames per run; `interval`
- * skips frames per source as nvinfer does.
+ * INI file (#SsInfer:config-file). Detection runs on its own thread; upstream
+ * never waits for it. A batch whose frames were handed to the detector waits
+ * on this element's own thread for their results, at most
+ * #SsInfer:max-delay, so boxes match the frame they were found in; after
+ * that it leaves with the newest finished detections. Frames arriving while
+ * the detector is busy are skipped for detection (never for display). Sources
+ * are served round-robin, oldest detection first, batch-size frames per run;
+ * `interval` skips frames per source as nvinfer does.
  *
  * Example:
  *   gst-launch-1.0 ssbatchmux name=m ! ssinfer config-file=config.txt ! sstiler ! videoconvert ! autovideosink \
@@ -18,6 +20,9 @@
 #include <opencv2/core.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 
@@ -33,10 +38,20 @@ namespace {
 constexpr int interval_from_config = -2;
 constexpr int interval_auto = -1;
 
+constexpr int default_max_delay_ms = 100;
+
 struct Settings {
     std::string config_file;
     int interval = interval_from_config;
     int threads = 0;
+    int max_delay_ms = default_max_delay_ms;
+};
+
+// A batch or serialized event waiting for its turn downstream; order is kept.
+struct Pending {
+    GstMiniObject* item = nullptr;
+    bool awaits_detection = false;  // frames of this batch are being detected
+    std::chrono::steady_clock::time_point deadline;
 };
 
 struct SourceDetections {
@@ -52,7 +67,11 @@ struct State {
     std::unique_ptr<ss::AsyncDetector> detector;
     std::shared_ptr<const ss::InferConfig> config;
     int interval = 0;
+    std::chrono::milliseconds max_delay{default_max_delay_ms};
     std::map<guint, SourceDetections> sources;
+    std::deque<Pending> queue;
+    bool flushing = true;
+    GstFlowReturn last_flow = GST_FLOW_OK;
 };
 
 ss::Detections scaled(const ss::Detections& objects, cv::Size from, cv::Size to) {
@@ -72,21 +91,25 @@ struct _SsInfer {
     std::mutex* settings_lock;
     Settings* settings;
     std::mutex* state_lock;
+    std::condition_variable* state_changed;  // queue, results or flushing changed
     State* state;
 };
 
 G_DEFINE_TYPE(SsInfer, ss_infer, GST_TYPE_ELEMENT)
 
-enum { PROP_0, PROP_CONFIG_FILE, PROP_INTERVAL, PROP_THREADS, PROP_DETECTED_FRAMES, PROP_BUSY_SECONDS, PROP_MS_PER_FRAME };
+enum { PROP_0, PROP_CONFIG_FILE, PROP_INTERVAL, PROP_THREADS, PROP_MAX_DELAY, PROP_DETECTED_FRAMES, PROP_BUSY_SECONDS,
+       PROP_MS_PER_FRAME };
 
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(SS_BATCH_CAPS));
 static GstStaticPadTemplate src_template =
     GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(SS_BATCH_CAPS));
 
-static void schedule_detection(SsInfer* self, SsBatchMeta* meta) {
+// Hands the most deserving frames of this batch to the detector if it is idle;
+// returns whether it did.
+static bool schedule_detection(SsInfer* self, SsBatchMeta* meta) {
     State& st = *self->state;
-    if (st.detector->busy()) return;
+    if (st.detector->busy()) return false;
     const int interval = std::max(st.interval, 0);
     std::vector<std::pair<guint64, const SsBatchFrame*>> due;
     for (const auto& f : *meta->frames) {
@@ -108,42 +131,161 @@ static void schedule_detection(SsInfer* self, SsBatchMeta* meta) {
         s.submitted_frame = f.frame->number;
         s.submitted_at = meta->batch_number + 1;
     }
-    if (!jobs.empty()) st.detector->submit(std::move(jobs));
+    if (jobs.empty()) return false;
+    GST_LOG_OBJECT(self, "detecting %zu frame(s), first of source %d frame %" G_GUINT64_FORMAT, jobs.size(), jobs[0].source,
+                   jobs[0].frame_number);
+    return st.detector->submit(std::move(jobs));
 }
+
+// Puts the newest finished detections on every frame of a batch about to leave.
+static void annotate(State& st, SsBatchMeta* meta) {
+    for (auto& r : st.detector->take_results()) {
+        SourceDetections& s = st.sources[static_cast<guint>(r.source)];
+        s.objects = std::move(r.objects);
+        s.size = r.image_size;
+        s.detected_frame = r.frame_number;
+        s.new_result = true;
+    }
+    for (auto& f : *meta->frames) {
+        auto it = st.sources.find(f.source_id);
+        if (it == st.sources.end() || !f.frame) continue;
+        SourceDetections& s = it->second;
+        f.objects = scaled(s.objects, s.size, f.frame->bgr.size());
+        f.detected = s.new_result;
+        f.detected_frame = s.detected_frame;
+        s.new_result = false;
+    }
+    *meta->labels = st.config;
+}
+
+static void src_loop(gpointer data);
 
 static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
     auto* self = SS_INFER(parent);
-    SsBatchMeta* meta = ss_buffer_get_batch_meta(buffer);
-    if (!meta) return gst_pad_push(self->srcpad, buffer);
-    buffer = gst_buffer_make_writable(buffer);
-    meta = ss_buffer_get_batch_meta(buffer);
-    {
-        std::lock_guard lock(*self->state_lock);
-        State& st = *self->state;
-        if (!st.detector) {
-            gst_buffer_unref(buffer);
-            return GST_FLOW_FLUSHING;
-        }
-        for (auto& r : st.detector->take_results()) {
-            SourceDetections& s = st.sources[static_cast<guint>(r.source)];
-            s.objects = std::move(r.objects);
-            s.size = r.image_size;
-            s.detected_frame = r.frame_number;
-            s.new_result = true;
-        }
-        schedule_detection(self, meta);
-        for (auto& f : *meta->frames) {
-            auto it = st.sources.find(f.source_id);
-            if (it == st.sources.end() || !f.frame) continue;
-            SourceDetections& s = it->second;
-            f.objects = scaled(s.objects, s.size, f.frame->bgr.size());
-            f.detected = s.new_result;
-            f.detected_frame = s.detected_frame;
-            s.new_result = false;
-        }
-        *meta->labels = st.config;
+    if (ss_buffer_get_batch_meta(buffer)) buffer = gst_buffer_make_writable(buffer);
+    std::lock_guard lock(*self->state_lock);
+    State& st = *self->state;
+    if (st.flushing || !st.detector) {
+        gst_buffer_unref(buffer);
+        return GST_FLOW_FLUSHING;
     }
-    return gst_pad_push(self->srcpad, buffer);
+    Pending p;
+    p.item = GST_MINI_OBJECT_CAST(buffer);
+    if (SsBatchMeta* meta = ss_buffer_get_batch_meta(buffer)) p.awaits_detection = schedule_detection(self, meta);
+    p.deadline = std::chrono::steady_clock::now() + st.max_delay;
+    st.queue.push_back(p);
+    self->state_changed->notify_all();
+    return st.last_flow;
+}
+
+static void clear_queue(State& st) {
+    for (auto& p : st.queue) gst_mini_object_unref(p.item);
+    st.queue.clear();
+}
+
+static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
+    auto* self = SS_INFER(parent);
+    switch (GST_EVENT_TYPE(event)) {
+        case GST_EVENT_FLUSH_START: {
+            {
+                std::lock_guard lock(*self->state_lock);
+                self->state->flushing = true;
+                self->state_changed->notify_all();
+            }
+            const gboolean ok = gst_pad_push_event(self->srcpad, event);
+            gst_pad_pause_task(self->srcpad);
+            return ok;
+        }
+        case GST_EVENT_FLUSH_STOP: {
+            {
+                std::lock_guard lock(*self->state_lock);
+                clear_queue(*self->state);
+                self->state->flushing = false;
+                self->state->last_flow = GST_FLOW_OK;
+            }
+            const gboolean ok = gst_pad_push_event(self->srcpad, event);
+            gst_pad_start_task(self->srcpad, src_loop, self, nullptr);
+            return ok;
+        }
+        default:
+            if (GST_EVENT_IS_SERIALIZED(event)) {
+                // Kept in order with the batches around it.
+                std::lock_guard lock(*self->state_lock);
+                Pending p;
+                p.item = GST_MINI_OBJECT_CAST(event);
+                self->state->queue.push_back(p);
+                self->state_changed->notify_all();
+                return TRUE;
+            }
+            return gst_pad_event_default(pad, parent, event);
+    }
+}
+
+// The element's own thread: releases queued items in order, a batch as soon as
+// its detections are in or its deadline passed.
+static void src_loop(gpointer data) {
+    auto* self = SS_INFER(data);
+    std::unique_lock lock(*self->state_lock);
+    State& st = *self->state;
+    for (;;) {
+        if (st.flushing) {
+            lock.unlock();
+            gst_pad_pause_task(self->srcpad);
+            return;
+        }
+        if (st.queue.empty()) {
+            self->state_changed->wait(lock);
+            continue;
+        }
+        Pending& head = st.queue.front();
+        if (head.awaits_detection && st.detector && st.detector->busy() &&
+            std::chrono::steady_clock::now() < head.deadline) {
+            self->state_changed->wait_until(lock, head.deadline);
+            continue;
+        }
+        break;
+    }
+    Pending head = st.queue.front();
+    st.queue.pop_front();
+    if (head.awaits_detection && st.detector && st.detector->busy()) {
+        GST_DEBUG_OBJECT(self, "batch leaves at its deadline without its detections");
+    }
+    if (GST_IS_BUFFER(head.item)) {
+        GstBuffer* buffer = GST_BUFFER_CAST(head.item);
+        if (SsBatchMeta* meta = ss_buffer_get_batch_meta(buffer); meta && st.detector) annotate(st, meta);
+        lock.unlock();
+        const GstFlowReturn flow = gst_pad_push(self->srcpad, buffer);
+        lock.lock();
+        st.last_flow = flow;
+        if (flow != GST_FLOW_OK && flow != GST_FLOW_FLUSHING) {
+            if (flow == GST_FLOW_NOT_LINKED || flow < GST_FLOW_EOS) GST_ELEMENT_FLOW_ERROR(self, flow);
+        }
+    } else {
+        GstEvent* event = GST_EVENT_CAST(head.item);
+        const bool eos = GST_EVENT_TYPE(event) == GST_EVENT_EOS;
+        lock.unlock();
+        gst_pad_push_event(self->srcpad, event);
+        lock.lock();
+        if (eos) st.last_flow = GST_FLOW_EOS;
+    }
+}
+
+static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
+    auto* self = SS_INFER(parent);
+    if (GST_QUERY_TYPE(query) == GST_QUERY_LATENCY) {
+        if (!gst_pad_peer_query(self->sinkpad, query)) return FALSE;
+        gboolean live = FALSE;
+        GstClockTime min = 0, max = GST_CLOCK_TIME_NONE;
+        gst_query_parse_latency(query, &live, &min, &max);
+        GstClockTime delay;
+        {
+            std::lock_guard lock(*self->settings_lock);
+            delay = static_cast<GstClockTime>(self->settings->max_delay_ms) * GST_MSECOND;
+        }
+        gst_query_set_latency(query, live, min + delay, GST_CLOCK_TIME_IS_VALID(max) ? max + delay : max);
+        return TRUE;
+    }
+    return gst_pad_query_default(pad, parent, query);
 }
 
 static bool start(SsInfer* self) {
@@ -157,12 +299,18 @@ static bool start(SsInfer* self) {
         auto config = ss::load_infer_config(file);
         if (settings.threads > 0) cv::setNumThreads(settings.threads);
         auto shared = std::make_shared<const ss::InferConfig>(config);
-        auto detector = std::make_unique<ss::AsyncDetector>(std::make_unique<ss::Detector>(std::move(config)));
+        auto detector = std::make_unique<ss::AsyncDetector>(std::make_unique<ss::Detector>(std::move(config)), [self] {
+            std::lock_guard lock(*self->state_lock);
+            self->state_changed->notify_all();
+        });
         std::lock_guard lock(*self->state_lock);
         self->state->config = shared;
         self->state->interval = settings.interval == interval_from_config ? shared->interval : settings.interval;
         self->state->detector = std::move(detector);
         self->state->sources.clear();
+        self->state->max_delay = std::chrono::milliseconds(settings.max_delay_ms);
+        self->state->flushing = false;
+        self->state->last_flow = GST_FLOW_OK;
         GST_INFO_OBJECT(self, "loaded %s: %s, parser %s, %dx%d, interval %d", file.c_str(), shared->onnx_file.c_str(),
                         shared->parser.c_str(), shared->input_width, shared->input_height, self->state->interval);
         return true;
@@ -173,9 +321,16 @@ static bool start(SsInfer* self) {
 }
 
 static void stop(SsInfer* self) {
+    {
+        std::lock_guard lock(*self->state_lock);
+        self->state->flushing = true;
+        self->state_changed->notify_all();
+    }
+    gst_pad_stop_task(self->srcpad);
     std::unique_ptr<ss::AsyncDetector> detector;
     {
         std::lock_guard lock(*self->state_lock);
+        clear_queue(*self->state);
         detector = std::move(self->state->detector);
         self->state->sources.clear();
     }
@@ -184,10 +339,12 @@ static void stop(SsInfer* self) {
 
 static GstStateChangeReturn change_state(GstElement* element, GstStateChange transition) {
     auto* self = SS_INFER(element);
-    if (transition == GST_STATE_CHANGE_READY_TO_PAUSED && !start(self)) return GST_STATE_CHANGE_FAILURE;
-    const GstStateChangeReturn result = GST_ELEMENT_CLASS(ss_infer_parent_class)->change_state(element, transition);
+    if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+        if (!start(self)) return GST_STATE_CHANGE_FAILURE;
+        gst_pad_start_task(self->srcpad, src_loop, self, nullptr);
+    }
     if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) stop(self);
-    return result;
+    return GST_ELEMENT_CLASS(ss_infer_parent_class)->change_state(element, transition);
 }
 
 static void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
@@ -201,6 +358,7 @@ static void set_property(GObject* object, guint id, const GValue* value, GParamS
         }
         case PROP_INTERVAL: self->settings->interval = g_value_get_int(value); break;
         case PROP_THREADS: self->settings->threads = g_value_get_int(value); break;
+        case PROP_MAX_DELAY: self->settings->max_delay_ms = g_value_get_int(value); break;
         default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
     }
 }
@@ -217,6 +375,7 @@ static void get_property(GObject* object, guint id, GValue* value, GParamSpec* p
         case PROP_CONFIG_FILE: g_value_set_string(value, self->settings->config_file.c_str()); break;
         case PROP_INTERVAL: g_value_set_int(value, self->settings->interval); break;
         case PROP_THREADS: g_value_set_int(value, self->settings->threads); break;
+        case PROP_MAX_DELAY: g_value_set_int(value, self->settings->max_delay_ms); break;
         case PROP_DETECTED_FRAMES: g_value_set_uint64(value, stats.frames); break;
         case PROP_BUSY_SECONDS: g_value_set_double(value, stats.busy_seconds); break;
         case PROP_MS_PER_FRAME: g_value_set_double(value, stats.last_ms_per_frame); break;
@@ -226,8 +385,8 @@ static void get_property(GObject* object, guint id, GValue* value, GParamSpec* p
 
 static void finalize(GObject* object) {
     auto* self = SS_INFER(object);
-    stop(self);
-    delete self->state;
+    delete self->state;  // stopped on PAUSED->READY; the detector's thread ended there
+    delete self->state_changed;
     delete self->state_lock;
     delete self->settings;
     delete self->settings_lock;
@@ -249,6 +408,9 @@ static void ss_infer_class_init(SsInferClass* klass) {
                          -2, 1000, interval_from_config, rw));
     g_object_class_install_property(object_class, PROP_THREADS,
         g_param_spec_int("threads", "Threads", "Inference threads (0: OpenCV's default)", 0, 256, 0, rw));
+    g_object_class_install_property(object_class, PROP_MAX_DELAY,
+        g_param_spec_int("max-delay", "Maximum delay", "Milliseconds a batch may wait for the detection of its own frames (0: never wait)",
+                         0, 5000, default_max_delay_ms, rw));
     g_object_class_install_property(object_class, PROP_DETECTED_FRAMES,
         g_param_spec_uint64("detected-frames", "Detected frames", "Frames detected so far", 0, G_MAXUINT64, 0, ro));
     g_object_class_install_property(object_class, PROP_BUSY_SECONDS,
@@ -267,12 +429,15 @@ static void ss_infer_init(SsInfer* self) {
     self->settings_lock = new std::mutex();
     self->settings = new Settings();
     self->state_lock = new std::mutex();
+    self->state_changed = new std::condition_variable();
     self->state = new State();
     self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
     gst_pad_set_chain_function(self->sinkpad, sink_chain);
+    gst_pad_set_event_function(self->sinkpad, sink_event);
     GST_PAD_SET_PROXY_CAPS(self->sinkpad);
     gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
     self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
+    gst_pad_set_query_function(self->srcpad, src_query);
     GST_PAD_SET_PROXY_CAPS(self->srcpad);
     gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
 }

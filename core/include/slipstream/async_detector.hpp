@@ -4,6 +4,7 @@
 // and collect results whenever they are ready.
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -36,7 +37,8 @@ struct DetectorStats {
 
 class AsyncDetector {
 public:
-    explicit AsyncDetector(std::unique_ptr<Detector> detector);
+    // on_done, if given, is called on the worker thread after each job's results are stored.
+    explicit AsyncDetector(std::unique_ptr<Detector> detector, std::function<void()> on_done = {});
     ~AsyncDetector();
     AsyncDetector(const AsyncDetector&) = delete;
     AsyncDetector& operator=(const AsyncDetector&) = delete;
@@ -53,6 +55,7 @@ private:
     void run();
 
     std::unique_ptr<Detector> detector_;
+    std::function<void()> on_done_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::vector<DetectionJob> jobs_;

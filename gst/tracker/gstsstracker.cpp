@@ -1,0 +1,214 @@
+/**
+ * SECTION:element-sstracker
+ *
+ * Gives every object of a batch a track id that follows it from frame to
+ * frame, one tracker per source (core/src/trackers, chosen by the detector
+ * config's [tracker] section). On source frames where detection did not run —
+ * skipped by `interval`, or because detection was busy — it emits the
+ * predicted boxes of live tracks, marked predicted.
+ *
+ * Detections can arrive a frame or two after the frame they were found in
+ * (ssinfer never holds a batch back); the tracker is brought up to that frame,
+ * updated with them, then predicted forward to the frame on screen.
+ *
+ * Example:
+ *   gst-launch-1.0 ssbatchmux name=m ! ssinfer ! sstracker ! sstiler ! videoconvert ! autovideosink \
+ *     uridecodebin uri=file:///a.mp4 ! videoconvert ! m.sink_0
+ */
+#include "gstsstracker.hpp"
+
+#include <map>
+#include <mutex>
+
+#include "meta/batch_meta.hpp"
+#include "slipstream/tracker.hpp"
+
+GST_DEBUG_CATEGORY_STATIC(ss_tracker_debug);
+#define GST_CAT_DEFAULT ss_tracker_debug
+
+namespace {
+
+// Predicting further than this between two detections only drifts.
+constexpr guint64 max_catch_up_frames = 100;
+
+struct SourceTrack {
+    std::unique_ptr<ss::Tracker> tracker;
+    guint64 tracked_frame = 0;  // source frame the tracker state belongs to
+    cv::Size size;              // frame size the boxes are in
+    ss::Detections shown;       // objects of tracked_frame
+};
+
+struct State {
+    std::shared_ptr<const ss::InferConfig> config;  // the settings came from this detector config
+    ss::TrackerSettings settings;
+    bool have_settings = false;
+    std::map<guint, SourceTrack> sources;
+};
+
+}  // namespace
+
+struct _SsTracker {
+    GstElement parent;
+    GstPad* sinkpad;
+    GstPad* srcpad;
+    std::mutex* lock;
+    State* state;
+    gchar* type_override;
+};
+
+G_DEFINE_TYPE(SsTracker, ss_tracker, GST_TYPE_ELEMENT)
+
+enum { PROP_0, PROP_TYPE };
+
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(SS_BATCH_CAPS));
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(SS_BATCH_CAPS));
+
+static bool load_settings(SsTracker* self, const std::shared_ptr<const ss::InferConfig>& config) {
+    State& st = *self->state;
+    if (st.have_settings && st.config == config) return true;
+    try {
+        std::vector<std::string> warnings;
+        ss::TrackerSettings settings = config ? ss::parse_tracker_settings(config->tracker, &warnings) : ss::TrackerSettings{};
+        for (const auto& w : warnings) GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("%s", w.c_str()), (nullptr));
+        if (self->type_override && *self->type_override) settings.type = self->type_override;
+        ss::make_tracker(settings);  // validates the type
+        st.settings = settings;
+        st.config = config;
+        st.have_settings = true;
+        st.sources.clear();
+        GST_INFO_OBJECT(self, "tracker %s, min-hits %d, max-age %d", settings.type.c_str(), settings.min_hits, settings.max_age);
+        return true;
+    } catch (const std::exception& e) {
+        GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", e.what()), (nullptr));
+        return false;
+    }
+}
+
+static ss::Detections rescaled(ss::Detections objects, cv::Size from, cv::Size to) {
+    if (from == to || from.width <= 0 || from.height <= 0) return objects;
+    const float sx = static_cast<float>(to.width) / from.width, sy = static_cast<float>(to.height) / from.height;
+    for (auto& d : objects) d.box = {d.box.left * sx, d.box.top * sy, d.box.width * sx, d.box.height * sy};
+    return objects;
+}
+
+static void track(State& st, SsBatchFrame& f) {
+    SourceTrack& s = st.sources[f.source_id];
+    if (!s.tracker) s.tracker = ss::make_tracker(st.settings);
+    const guint64 now = f.frame->number;
+    if (now < s.tracked_frame) {  // the source restarted: start over
+        s = {};
+        s.tracker = ss::make_tracker(st.settings);
+    }
+    if (f.detected) {
+        if (f.detected_frame > s.tracked_frame) {
+            // Bring the tracks up to the detected frame, then match.
+            const guint64 gap = std::min(f.detected_frame - s.tracked_frame - 1, max_catch_up_frames);
+            for (guint64 i = 0; s.tracked_frame && i < gap; ++i) s.tracker->predict();
+            s.tracked_frame = f.detected_frame;
+        }
+        // A result for a frame the tracks were already predicted past is matched
+        // where the tracks are now: a frame or two of motion, well inside the gates.
+        s.shown = s.tracker->update(f.objects);
+        s.size = f.frame->bgr.size();
+    }
+    if (s.tracked_frame == 0) {
+        f.objects.clear();  // nothing detected yet
+        return;
+    }
+    while (s.tracked_frame < now) {
+        s.shown = s.tracker->predict();
+        ++s.tracked_frame;
+        if (now - s.tracked_frame > max_catch_up_frames) s.tracked_frame = now;
+    }
+    f.objects = rescaled(s.shown, s.size, f.frame->bgr.size());
+}
+
+static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
+    auto* self = SS_TRACKER(parent);
+    if (!ss_buffer_get_batch_meta(buffer)) return gst_pad_push(self->srcpad, buffer);
+    buffer = gst_buffer_make_writable(buffer);
+    SsBatchMeta* meta = ss_buffer_get_batch_meta(buffer);
+    {
+        std::lock_guard lock(*self->lock);
+        if (!load_settings(self, *meta->labels)) {
+            gst_buffer_unref(buffer);
+            return GST_FLOW_ERROR;
+        }
+        for (auto& f : *meta->frames) {
+            if (f.frame) track(*self->state, f);
+        }
+    }
+    return gst_pad_push(self->srcpad, buffer);
+}
+
+static GstStateChangeReturn change_state(GstElement* element, GstStateChange transition) {
+    auto* self = SS_TRACKER(element);
+    const GstStateChangeReturn result = GST_ELEMENT_CLASS(ss_tracker_parent_class)->change_state(element, transition);
+    if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+        std::lock_guard lock(*self->lock);
+        *self->state = State{};
+    }
+    return result;
+}
+
+static void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
+    auto* self = SS_TRACKER(object);
+    std::lock_guard lock(*self->lock);
+    switch (id) {
+        case PROP_TYPE:
+            g_free(self->type_override);
+            self->type_override = g_value_dup_string(value);
+            self->state->have_settings = false;
+            break;
+        default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+    }
+}
+
+static void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
+    auto* self = SS_TRACKER(object);
+    std::lock_guard lock(*self->lock);
+    switch (id) {
+        case PROP_TYPE: g_value_set_string(value, self->type_override); break;
+        default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+    }
+}
+
+static void finalize(GObject* object) {
+    auto* self = SS_TRACKER(object);
+    g_free(self->type_override);
+    delete self->state;
+    delete self->lock;
+    G_OBJECT_CLASS(ss_tracker_parent_class)->finalize(object);
+}
+
+static void ss_tracker_class_init(SsTrackerClass* klass) {
+    auto* object_class = G_OBJECT_CLASS(klass);
+    auto* element_class = GST_ELEMENT_CLASS(klass);
+    object_class->set_property = set_property;
+    object_class->get_property = get_property;
+    object_class->finalize = finalize;
+    g_object_class_install_property(object_class, PROP_TYPE,
+        g_param_spec_string("tracker", "Tracker", "Tracker type (empty: the config's [tracker] type, default bytetrack)", "",
+                            static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)));
+    gst_element_class_add_static_pad_template(element_class, &sink_template);
+    gst_element_class_add_static_pad_template(element_class, &src_template);
+    gst_element_class_set_static_metadata(element_class, "slipstream tracker", "Filter/Analyzer/Video",
+        "Assigns track ids and predicts boxes between detections", "slipstream");
+    element_class->change_state = change_state;
+    GST_DEBUG_CATEGORY_INIT(ss_tracker_debug, "sstracker", 0, "slipstream tracker");
+}
+
+static void ss_tracker_init(SsTracker* self) {
+    self->lock = new std::mutex();
+    self->state = new State();
+    self->type_override = nullptr;
+    self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
+    gst_pad_set_chain_function(self->sinkpad, sink_chain);
+    GST_PAD_SET_PROXY_CAPS(self->sinkpad);
+    gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
+    self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
+    GST_PAD_SET_PROXY_CAPS(self->srcpad);
+    gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
+}

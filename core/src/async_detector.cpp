@@ -23,15 +23,22 @@ bool AsyncDetector::busy() const {
     return busy_;
 }
 
-bool AsyncDetector::submit(std::vector<DetectionJob> jobs) {
+std::uint64_t AsyncDetector::submit(std::vector<DetectionJob> jobs) {
+    std::uint64_t number;
     {
         std::lock_guard lock(mutex_);
-        if (busy_ || stop_ || jobs.empty()) return false;
+        if (busy_ || stop_ || jobs.empty()) return 0;
         jobs_ = std::move(jobs);
         busy_ = true;
+        number = ++jobs_started_;
     }
     wake_.notify_all();
-    return true;
+    return number;
+}
+
+std::uint64_t AsyncDetector::jobs_done() const {
+    std::lock_guard lock(mutex_);
+    return jobs_done_;
 }
 
 std::vector<DetectionResult> AsyncDetector::take_results() {
@@ -74,6 +81,7 @@ void AsyncDetector::run() {
         stats_.busy_seconds += seconds;
         stats_.last_ms_per_frame = 1000.0 * seconds / static_cast<double>(jobs.size());
         busy_ = false;
+        ++jobs_done_;
         if (on_done_) {
             lock.unlock();
             on_done_();

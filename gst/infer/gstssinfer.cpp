@@ -50,7 +50,8 @@ struct Settings {
 // A batch or serialized event waiting for its turn downstream; order is kept.
 struct Pending {
     GstMiniObject* item = nullptr;
-    bool awaits_detection = false;  // frames of this batch are being detected
+    std::uint64_t awaits_job = 0;  // the detector job running on frames of this batch, 0 if none
+    bool has_due = false;          // new frames of this batch still want detection
     std::chrono::steady_clock::time_point deadline;
 };
 
@@ -60,7 +61,7 @@ struct SourceDetections {
     guint64 detected_frame = 0;  // frame the objects were found in
     guint64 submitted_frame = 0; // newest frame handed to the detector
     guint64 submitted_at = 0;    // batch number of that hand-over: round-robin order
-    bool new_result = false;
+    guint64 announced_frame = 0; // detected_frame already marked `detected` on a batch
 };
 
 struct State {
@@ -105,36 +106,56 @@ static GstStaticPadTemplate sink_template =
 static GstStaticPadTemplate src_template =
     GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(SS_BATCH_CAPS));
 
-// Hands the most deserving frames of this batch to the detector if it is idle;
-// returns whether it did.
-static bool schedule_detection(SsInfer* self, SsBatchMeta* meta) {
-    State& st = *self->state;
-    if (st.detector->busy()) return false;
-    const int interval = std::max(st.interval, 0);
+// The new frames of a batch that want detection (per `interval`), most
+// deserving first: sources served longest ago lead, round-robin.
+static std::vector<const SsBatchFrame*> due_frames(State& st, const SsBatchMeta* meta) {
+    const guint64 interval = static_cast<guint64>(std::max(st.interval, 0));
     std::vector<std::pair<guint64, const SsBatchFrame*>> due;
     for (const auto& f : *meta->frames) {
-        if (!f.frame || f.state != SourceState::live) continue;
+        if (!f.fresh || !f.frame || f.state != SourceState::live) continue;
         SourceDetections& s = st.sources[f.source_id];
         if (f.frame->number < s.submitted_frame) s = {};  // the source restarted
         const guint64 last = std::max(s.submitted_frame, s.detected_frame);
-        if (last && f.frame->number < last + static_cast<guint64>(interval) + 1) continue;
-        if (f.frame->number == last) continue;
+        if (f.frame->number <= last || (last && f.frame->number < last + interval + 1)) continue;
         due.emplace_back(s.submitted_at, &f);
     }
     std::stable_sort(due.begin(), due.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    const std::size_t take = std::min<std::size_t>(due.size(), static_cast<std::size_t>(st.config->batch_size));
-    std::vector<ss::DetectionJob> jobs;
-    for (std::size_t i = 0; i < take; ++i) {
-        const SsBatchFrame& f = *due[i].second;
-        jobs.push_back({static_cast<int>(f.source_id), f.frame->number, f.frame->bgr});
-        SourceDetections& s = st.sources[f.source_id];
-        s.submitted_frame = f.frame->number;
-        s.submitted_at = meta->batch_number + 1;
+    std::vector<const SsBatchFrame*> frames;
+    for (const auto& d : due) frames.push_back(d.second);
+    return frames;
+}
+
+// Hands up to batch-size due frames of the oldest waiting batch to the detector
+// if it is idle, and marks that batch to wait for them.
+static void schedule_detection(SsInfer* self) {
+    State& st = *self->state;
+    if (!st.detector || st.flushing || st.detector->busy()) return;
+    for (auto& p : st.queue) {
+        if (!GST_IS_BUFFER(p.item) || !p.has_due) continue;
+        SsBatchMeta* meta = ss_buffer_get_batch_meta(GST_BUFFER_CAST(p.item));
+        const auto due = due_frames(st, meta);
+        const std::size_t take = std::min<std::size_t>(due.size(), static_cast<std::size_t>(st.config->batch_size));
+        std::vector<ss::DetectionJob> jobs;
+        for (std::size_t i = 0; i < take; ++i) {
+            jobs.push_back({static_cast<int>(due[i]->source_id), due[i]->frame->number, due[i]->frame->bgr});
+        }
+        if (jobs.empty()) {
+            p.has_due = false;
+            continue;
+        }
+        GST_LOG_OBJECT(self, "detecting %zu frame(s), first of source %d frame %" G_GUINT64_FORMAT " (last run %.1f ms/frame)",
+                       jobs.size(), jobs[0].source, jobs[0].frame_number, st.detector->stats().last_ms_per_frame);
+        const std::uint64_t job = st.detector->submit(std::move(jobs));
+        if (!job) return;
+        for (std::size_t i = 0; i < take; ++i) {
+            SourceDetections& s = st.sources[due[i]->source_id];
+            s.submitted_frame = due[i]->frame->number;
+            s.submitted_at = meta->batch_number + 1;
+        }
+        p.awaits_job = job;
+        p.has_due = due.size() > take;
+        return;
     }
-    if (jobs.empty()) return false;
-    GST_LOG_OBJECT(self, "detecting %zu frame(s), first of source %d frame %" G_GUINT64_FORMAT, jobs.size(), jobs[0].source,
-                   jobs[0].frame_number);
-    return st.detector->submit(std::move(jobs));
 }
 
 // Puts the newest finished detections on every frame of a batch about to leave.
@@ -144,16 +165,17 @@ static void annotate(State& st, SsBatchMeta* meta) {
         s.objects = std::move(r.objects);
         s.size = r.image_size;
         s.detected_frame = r.frame_number;
-        s.new_result = true;
     }
     for (auto& f : *meta->frames) {
         auto it = st.sources.find(f.source_id);
         if (it == st.sources.end() || !f.frame) continue;
         SourceDetections& s = it->second;
         f.objects = scaled(s.objects, s.size, f.frame->bgr.size());
-        f.detected = s.new_result;
         f.detected_frame = s.detected_frame;
-        s.new_result = false;
+        // Marked once, on a batch showing the very frame detected (or a newer one
+        // if that batch already left), so trackers update exactly once per result.
+        f.detected = s.detected_frame != s.announced_frame && f.frame->number >= s.detected_frame;
+        if (f.detected) s.announced_frame = s.detected_frame;
     }
     *meta->labels = st.config;
 }
@@ -171,9 +193,10 @@ static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
     }
     Pending p;
     p.item = GST_MINI_OBJECT_CAST(buffer);
-    if (SsBatchMeta* meta = ss_buffer_get_batch_meta(buffer)) p.awaits_detection = schedule_detection(self, meta);
+    if (const SsBatchMeta* meta = ss_buffer_get_batch_meta(buffer)) p.has_due = !due_frames(st, meta).empty();
     p.deadline = std::chrono::steady_clock::now() + st.max_delay;
     st.queue.push_back(p);
+    schedule_detection(self);
     self->state_changed->notify_all();
     return st.last_flow;
 }
@@ -238,17 +261,24 @@ static void src_loop(gpointer data) {
             continue;
         }
         Pending& head = st.queue.front();
-        if (head.awaits_detection && st.detector && st.detector->busy() &&
-            std::chrono::steady_clock::now() < head.deadline) {
+        // A batch waits, until its deadline, for detections of its own new frames:
+        // those running now, or those the busy detector will take next.
+        const bool running = head.awaits_job && st.detector && st.detector->jobs_done() < head.awaits_job;
+        const bool will_run = head.has_due && st.detector && st.detector->busy();
+        if ((running || will_run) && std::chrono::steady_clock::now() < head.deadline) {
             self->state_changed->wait_until(lock, head.deadline);
             continue;
+        }
+        if (head.has_due && !running && st.detector && !st.detector->busy() && std::chrono::steady_clock::now() < head.deadline) {
+            schedule_detection(self);
+            if (head.awaits_job && st.detector->jobs_done() < head.awaits_job) continue;
         }
         break;
     }
     Pending head = st.queue.front();
     st.queue.pop_front();
-    if (head.awaits_detection && st.detector && st.detector->busy()) {
-        GST_DEBUG_OBJECT(self, "batch leaves at its deadline without its detections");
+    if ((head.awaits_job && st.detector && st.detector->jobs_done() < head.awaits_job) || head.has_due) {
+        GST_DEBUG_OBJECT(self, "batch leaves at its deadline without all its detections");
     }
     if (GST_IS_BUFFER(head.item)) {
         GstBuffer* buffer = GST_BUFFER_CAST(head.item);
@@ -301,6 +331,7 @@ static bool start(SsInfer* self) {
         auto shared = std::make_shared<const ss::InferConfig>(config);
         auto detector = std::make_unique<ss::AsyncDetector>(std::make_unique<ss::Detector>(std::move(config)), [self] {
             std::lock_guard lock(*self->state_lock);
+            schedule_detection(self);
             self->state_changed->notify_all();
         });
         std::lock_guard lock(*self->state_lock);

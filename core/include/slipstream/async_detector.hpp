@@ -44,8 +44,11 @@ public:
     AsyncDetector& operator=(const AsyncDetector&) = delete;
 
     bool busy() const;
-    // Starts detecting `jobs` unless a job is still running; returns whether it did.
-    bool submit(std::vector<DetectionJob> jobs);
+    // Starts detecting `jobs` unless a job is still running; returns the job's
+    // number (1, 2, ...) or 0 when it did not start.
+    std::uint64_t submit(std::vector<DetectionJob> jobs);
+    // Number of the last job whose results are ready.
+    std::uint64_t jobs_done() const;
     // Results finished since the last call.
     std::vector<DetectionResult> take_results();
     DetectorStats stats() const;
@@ -62,6 +65,7 @@ private:
     std::vector<DetectionResult> results_;
     DetectorStats stats_;
     bool busy_ = false, stop_ = false;
+    std::uint64_t jobs_started_ = 0, jobs_done_ = 0;
     std::thread thread_;
 };
 

@@ -438,7 +438,9 @@ static void src_loop(gpointer user_data) {
     }
     {
         std::lock_guard lock(*self->lock);
-        if (self->stopping) {
+        // Not playing any more (a pause began after unblock_all ran): a new wait
+        // would not be unscheduled, and gst_pad_pause_task() would wait on it.
+        if (self->stopping || !self->playing) {
             gst_object_unref(clock);
             return;
         }
@@ -452,7 +454,7 @@ static void src_loop(gpointer user_data) {
         std::lock_guard lock(*self->lock);
         gst_clock_id_unref(self->tick_id);
         self->tick_id = nullptr;
-        if (waited == GST_CLOCK_UNSCHEDULED || self->stopping) return;
+        if (waited == GST_CLOCK_UNSCHEDULED || self->stopping || !self->playing) return;
         batch = build_batch(self, current_running_time(self));
         all_ended = self->settings->end_on_eos && !self->pads->empty();
         for (auto& [pad, state] : *self->pads) all_ended = all_ended && state->eos;

@@ -67,7 +67,10 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
 static void render(const Settings& settings, State& st, const SsBatchMeta* meta) {
     st.canvas.create(settings.height, settings.width, CV_8UC3);
     const int n = meta ? static_cast<int>(meta->frames->size()) : 0;
-    if (n == 0) st.canvas.setTo(cv::Scalar(24, 24, 24));
+    // Cells past the last source are drawn by no tile: clear them, or the reused
+    // canvas shows uninitialised memory or pictures of sources since removed.
+    const ss::GridShape grid = ss::grid_shape(n);
+    for (int i = n; i < grid.rows * grid.columns; ++i) st.canvas(ss::grid_cell(i, n, st.canvas.size())).setTo(cv::Scalar(24, 24, 24));
     static const ss::InferConfig no_labels;
     const ss::InferConfig& labels = meta && *meta->labels ? **meta->labels : no_labels;
     for (int i = 0; i < n; ++i) {

@@ -7,6 +7,7 @@
 #include <gst/gst.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -40,7 +41,35 @@ struct App {
     std::unique_ptr<FrameReport> report;
     FILE* metadata = nullptr;
     int exit_code = 0;
+    std::atomic<guint64> output_frames{0};
+    gint64 started_us = 0;
+    guint64 last_output_frames = 0, last_detected = 0;
+    gint64 last_status_us = 0;
 };
+
+guint64 detected_frames(App& app) {
+    guint64 n = 0;
+    g_object_get(app.infer, "detected-frames", &n, nullptr);
+    return n;
+}
+
+// One line on stderr: what the pipeline achieved since the last line.
+void print_status(App& app, const char* label) {
+    const gint64 now = g_get_monotonic_time();
+    const gint64 since = std::string(label) == "summary" ? app.started_us : app.last_status_us;
+    const double seconds = static_cast<double>(now - since) / G_USEC_PER_SEC;
+    if (seconds <= 0) return;
+    const guint64 frames = app.output_frames.load(), detected = detected_frames(app);
+    const guint64 base_frames = std::string(label) == "summary" ? 0 : app.last_output_frames;
+    const guint64 base_detected = std::string(label) == "summary" ? 0 : app.last_detected;
+    const double cameras = static_cast<double>(std::max<std::size_t>(1, app.options.inputs.size()));
+    std::fprintf(stderr, "%s: %.0f s, output %.1f fps, detection %.1f frames/s (%.2f per camera)\n", label, seconds,
+                 static_cast<double>(frames - base_frames) / seconds, static_cast<double>(detected - base_detected) / seconds,
+                 static_cast<double>(detected - base_detected) / seconds / cameras);
+    app.last_status_us = now;
+    app.last_output_frames = frames;
+    app.last_detected = detected;
+}
 
 GstElement* make(const char* factory, const char* name = nullptr) {
     GstElement* e = gst_element_factory_make(factory, name);
@@ -105,6 +134,13 @@ void build_pipeline(App& app, const ss::InferConfig& config) {
     };
     gst_app_sink_set_callbacks(GST_APP_SINK(app.sink), &callbacks, app.output.get(), nullptr);
 
+    GstPad* tiler_src = gst_element_get_static_pad(app.tiler, "src");
+    gst_pad_add_probe(tiler_src, GST_PAD_PROBE_TYPE_BUFFER, +[](GstPad*, GstPadProbeInfo*, gpointer data) {
+        ++static_cast<App*>(data)->output_frames;
+        return GST_PAD_PROBE_OK;
+    }, &app, nullptr);
+    gst_object_unref(tiler_src);
+
     app.report = std::make_unique<FrameReport>(o.show_frames, app.metadata);
     GstPad* tiler_sink = gst_element_get_static_pad(app.tiler, "sink");
     app.report->attach(tiler_sink);
@@ -135,6 +171,19 @@ gboolean on_bus_message(GstBus*, GstMessage* message, gpointer data) {
         case GST_MESSAGE_EOS:
             g_main_loop_quit(app.loop);
             break;
+        case GST_MESSAGE_ELEMENT: {
+            const GstStructure* s = gst_message_get_structure(message);
+            if (s && gst_structure_has_name(s, "slipstream-interval")) {
+                gint interval = 0;
+                gdouble rate = 0, cost = 0, detections = 0;
+                gst_structure_get(s, "interval", G_TYPE_INT, &interval, "frames-per-second", G_TYPE_DOUBLE, &rate,
+                                  "ms-per-detection", G_TYPE_DOUBLE, &cost, "detections-per-second", G_TYPE_DOUBLE, &detections,
+                                  nullptr);
+                std::fprintf(stderr, "detection interval (auto): %d — %.1f detections/s of %.1f new frames/s, %.0f ms each\n",
+                             interval, detections, rate, cost);
+            }
+            break;
+        }
         default:
             break;
     }
@@ -228,8 +277,15 @@ int run_pipeline_command(int argc, char** argv) {
     const guint sigterm = g_unix_signal_add(SIGTERM, quit, &app);
     guint duration = 0;
     if (o.duration > 0) duration = g_timeout_add(static_cast<guint>(o.duration * 1000), quit, &app);
+    app.started_us = app.last_status_us = g_get_monotonic_time();
+    const guint status = g_timeout_add_seconds(60, +[](gpointer data) -> gboolean {
+        print_status(*static_cast<App*>(data), "status");
+        return G_SOURCE_CONTINUE;
+    }, &app);
 
     g_main_loop_run(app.loop);
+    g_source_remove(status);
+    print_status(app, "summary");
 
     g_source_remove(sigint);
     g_source_remove(sigterm);

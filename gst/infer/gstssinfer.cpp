@@ -28,6 +28,7 @@
 
 #include "meta/batch_meta.hpp"
 #include "slipstream/async_detector.hpp"
+#include "slipstream/auto_interval.hpp"
 #include "slipstream/error.hpp"
 
 GST_DEBUG_CATEGORY_STATIC(ss_infer_debug);
@@ -68,6 +69,8 @@ struct State {
     std::unique_ptr<ss::AsyncDetector> detector;
     std::shared_ptr<const ss::InferConfig> config;
     int interval = 0;
+    bool auto_interval = false;
+    ss::AutoInterval chooser;
     std::chrono::milliseconds max_delay{default_max_delay_ms};
     std::map<guint, SourceDetections> sources;
     std::deque<Pending> queue;
@@ -182,6 +185,26 @@ static void annotate(State& st, SsBatchMeta* meta) {
 
 static void src_loop(gpointer data);
 
+// interval=auto: follow the measured frame rate and detection cost, and tell
+// the application (an element message "slipstream-interval") when it changes.
+static void choose_interval(SsInfer* self, const SsBatchMeta* meta) {
+    State& st = *self->state;
+    int fresh = 0;
+    for (const auto& f : *meta->frames) fresh += f.fresh && f.state == SourceState::live;
+    const double now = static_cast<double>(g_get_monotonic_time()) / G_USEC_PER_SEC;
+    st.chooser.add_frames(fresh, now);
+    st.chooser.add_detection_cost(st.detector->stats().last_ms_per_frame);
+    if (!st.chooser.update(now)) return;
+    st.interval = st.chooser.interval();
+    GST_INFO_OBJECT(self, "interval %d: %.1f new frames/s, %.1f ms per detection", st.interval,
+                    st.chooser.frames_per_second(), st.chooser.ms_per_frame());
+    GstStructure* s = gst_structure_new("slipstream-interval", "interval", G_TYPE_INT, st.interval, "frames-per-second",
+                                        G_TYPE_DOUBLE, st.chooser.frames_per_second(), "ms-per-detection", G_TYPE_DOUBLE,
+                                        st.chooser.ms_per_frame(), "detections-per-second", G_TYPE_DOUBLE,
+                                        st.chooser.detections_per_second(), nullptr);
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+}
+
 static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
     auto* self = SS_INFER(parent);
     if (ss_buffer_get_batch_meta(buffer)) buffer = gst_buffer_make_writable(buffer);
@@ -193,7 +216,10 @@ static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
     }
     Pending p;
     p.item = GST_MINI_OBJECT_CAST(buffer);
-    if (const SsBatchMeta* meta = ss_buffer_get_batch_meta(buffer)) p.has_due = !due_frames(st, meta).empty();
+    if (const SsBatchMeta* meta = ss_buffer_get_batch_meta(buffer)) {
+        if (st.auto_interval) choose_interval(self, meta);
+        p.has_due = !due_frames(st, meta).empty();
+    }
     p.deadline = std::chrono::steady_clock::now() + st.max_delay;
     st.queue.push_back(p);
     schedule_detection(self);
@@ -336,7 +362,10 @@ static bool start(SsInfer* self) {
         });
         std::lock_guard lock(*self->state_lock);
         self->state->config = shared;
-        self->state->interval = settings.interval == interval_from_config ? shared->interval : settings.interval;
+        const int interval = settings.interval == interval_from_config ? shared->interval : settings.interval;
+        self->state->auto_interval = interval == interval_auto;
+        self->state->interval = std::max(interval, 0);
+        self->state->chooser = ss::AutoInterval();
         self->state->detector = std::move(detector);
         self->state->sources.clear();
         self->state->max_delay = std::chrono::milliseconds(settings.max_delay_ms);
@@ -435,7 +464,7 @@ static void ss_infer_class_init(SsInferClass* klass) {
     g_object_class_install_property(object_class, PROP_CONFIG_FILE,
         g_param_spec_string("config-file", "Config file", "nvinfer-style detector config (empty: the embedded default)", "", rw));
     g_object_class_install_property(object_class, PROP_INTERVAL,
-        g_param_spec_int("interval", "Interval", "Frames skipped per source between detections (-2: from the config, -1: as often as possible)",
+        g_param_spec_int("interval", "Interval", "Frames skipped per source between detections (-2: from the config, -1: auto, the most the CPU sustains)",
                          -2, 1000, interval_from_config, rw));
     g_object_class_install_property(object_class, PROP_THREADS,
         g_param_spec_int("threads", "Threads", "Inference threads (0: OpenCV's default)", 0, 256, 0, rw));

@@ -4,7 +4,9 @@ rates) -> slipstream -> RTSP output read by ffprobe, an independent client.
 
 Checks the output's codec, resolution and steady frame rate, two viewers at
 once each joining within 2 s, per-frame lines and JSON metadata for every
-stream, persons found in the pedestrian video, and a clean stop on SIGTERM."""
+stream, persons found in the pedestrian video, and a clean stop on SIGTERM.
+Detection runs on every third frame (--interval 2): objects carry track ids,
+and frames between detections carry the tracker's predicted boxes."""
 import statistics
 import sys
 import tempfile
@@ -29,7 +31,7 @@ def main(camsim_bin, slipstream_bin):
     inputs = [f"rtsp://127.0.0.1:{cam_port}/cam{i}" for i in range(len(CAMERAS))]
     slip = None
     try:
-        slip = harness.start_slipstream(slipstream_bin, inputs, out_port, ["--metadata", metadata])
+        slip = harness.start_slipstream(slipstream_bin, inputs, out_port, ["--metadata", metadata, "--interval", "2"])
         url = f"rtsp://127.0.0.1:{out_port}/ds"
         out = slip.stdout()
         assert f"Output: {url}" in out, f"output URI line missing: {out[:10]}"
@@ -97,6 +99,16 @@ def main(camsim_bin, slipstream_bin):
             print(f"stream {i}: {len(mine)} frames, {frames_with_persons} with persons, "
                   f"median latency {statistics.median(r['latency_ms'] for r in mine):.0f} ms")
             assert frames_with_persons >= len(mine) // 2, f"stream {i}: persons in only {frames_with_persons} frames"
+            # Tracking: ids on every object; detected frames and predicted frames in between.
+            objects = [o for r in mine for o in r["objects"]]
+            assert all(o.get("track_id", 0) >= 1 for o in objects), f"stream {i}: an object without a track id"
+            detected = [r for r in mine if r["detected"]]
+            predicted = [r for r in mine if not r["detected"] and any(o["predicted"] for o in r["objects"])]
+            print(f"stream {i}: {len(detected)} detected frames, {len(predicted)} frames with predicted boxes, "
+                  f"{len({o['track_id'] for o in objects})} track ids")
+            assert len(detected) >= len(mine) // 6, f"stream {i}: only {len(detected)} detected frames"
+            assert any(not o["predicted"] for r in detected for o in r["objects"]), f"stream {i}: no detected boxes"
+            assert len(predicted) >= len(mine) // 3, f"stream {i}: only {len(predicted)} frames with predicted boxes"
         # Per-frame lines agree with the metadata's format.
         assert any(l.startswith("Stream=0 Frame=") and "Persons=" in l for l in slip.stdout())
         print("test_pipeline: all checks passed")

@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""The RTSP output under pressure, and its login.
+
+With --rtsp-user/--rtsp-password a client without (or with wrong) credentials
+gets 401, one with them plays (basic, digest, and ffprobe as an independent
+client). A viewer that stalls (stops reading) and one that vanishes (socket
+dropped without TEARDOWN) block neither the pipeline nor 16 other viewers,
+which all keep the full 30 fps."""
+import subprocess
+import sys
+import time
+
+import harness
+from rtsp_client import RtspViewer
+
+USER, PASSWORD = "viewer", "S3cretPass"
+
+
+def main(camsim_bin, slipstream_bin):
+    cam_port, out_port = harness.free_port(), harness.free_port()
+    camsim = harness.start_camsim(camsim_bin, cam_port, ["h264"], [640], [480], [10], 2)
+    inputs = [f"rtsp://127.0.0.1:{cam_port}/cam{i}" for i in range(2)]
+    slip = None
+    viewers = []
+    try:
+        slip = harness.start_slipstream(slipstream_bin, inputs, out_port,
+                                        ["--show-frames", "no", "--rtsp-user", USER],
+                                        env_extra={"RTSP_PASSWORD": PASSWORD})
+        url = f"rtsp://127.0.0.1:{out_port}/ds"
+
+        # Login: none, wrong, right.
+        status, _, _ = RtspViewer(url).describe()
+        assert status == 401, f"no credentials: got {status}, expected 401"
+        status, _, _ = RtspViewer(url, USER, "wrong").describe()
+        assert status == 401, f"wrong password: got {status}, expected 401"
+        probe = subprocess.run(["ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name",
+                                "-of", "csv=p=0", f"rtsp://{USER}:{PASSWORD}@127.0.0.1:{out_port}/ds"],
+                               capture_output=True, text=True, timeout=30)
+        assert probe.stdout.strip() == "h264", f"ffprobe with credentials failed: {probe.stderr[-300:]}"
+        print("login: 401 without or with wrong credentials, ffprobe plays with them")
+
+        # A stalled viewer that never reads, and one that vanishes mid-stream.
+        stalled = RtspViewer(url, USER, PASSWORD)
+        assert stalled.play() == 200
+        viewers.append(stalled)
+        vanishing = RtspViewer(url, USER, PASSWORD)
+        assert vanishing.play() == 200
+        vanishing.start_counting()
+        time.sleep(1)
+        vanishing.sock.close()  # no TEARDOWN
+
+        # 16 viewers at once.
+        crowd = [RtspViewer(url, USER, PASSWORD) for _ in range(16)]
+        for v in crowd:
+            assert v.play() == 200
+            v.start_counting()
+        viewers += crowd
+        time.sleep(2)
+        since = time.monotonic()
+        time.sleep(10)
+        rates = [v.frame_rate(since) for v in crowd]
+        print("16 viewers: " + " ".join(f"{r:.1f}" for r in rates) + " fps")
+        assert min(rates) >= 27.0, f"a viewer fell to {min(rates):.1f} fps"
+        assert slip.proc.poll() is None, "slipstream exited\n" + "\n".join(slip.stderr()[-20:])
+
+        code, took = slip.stop()
+        summary = [l for l in slip.stderr() if l.startswith("summary:")]
+        print(summary[-1] if summary else "no summary line")
+        assert code == 0, f"exit {code}"
+        assert took <= 2.0, f"took {took:.2f} s to stop with a stalled viewer connected"
+        fps = float(summary[-1].split("output ")[1].split(" fps")[0])
+        assert fps >= 28.0, f"output fell to {fps} fps"
+        print("test_output: all checks passed")
+    finally:
+        for v in viewers:
+            v.close()
+        if slip:
+            slip.kill()
+        camsim.stop()
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1], sys.argv[2])
+    except AssertionError as e:
+        print(f"FAIL: {e}", file=sys.stderr)
+        sys.exit(1)

@@ -15,4 +15,10 @@ float intersection_over_union(const Box& a, const Box& b) {
     return uni > 0 ? inter / uni : 0.f;
 }
 
+Box clipped(const Box& box, float width, float height) {
+    const float left = std::clamp(box.left, 0.f, width), top = std::clamp(box.top, 0.f, height);
+    const float right = std::clamp(box.right(), 0.f, width), bottom = std::clamp(box.bottom(), 0.f, height);
+    return {left, top, std::max(0.f, right - left), std::max(0.f, bottom - top)};
+}
+
 }  // namespace ss

@@ -122,7 +122,13 @@ static void track(State& st, SsBatchFrame& f) {
         ++s.tracked_frame;
         if (now - s.tracked_frame > max_catch_up_frames) s.tracked_frame = now;
     }
-    f.objects = rescaled(s.shown, s.size, f.frame->bgr.size());
+    // Predicted boxes may drift past the picture's edge: keep what is inside.
+    f.objects.clear();
+    const float width = static_cast<float>(f.frame->bgr.cols), height = static_cast<float>(f.frame->bgr.rows);
+    for (auto& d : rescaled(s.shown, s.size, f.frame->bgr.size())) {
+        d.box = ss::clipped(d.box, width, height);
+        if (d.box.area() > 0) f.objects.push_back(d);
+    }
 }
 
 static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {

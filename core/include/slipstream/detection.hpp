@@ -17,6 +17,9 @@ struct Box {
 
 float intersection_over_union(const Box& a, const Box& b);
 
+// The part of `box` inside a width x height image (zero area when none is).
+Box clipped(const Box& box, float width, float height);
+
 struct Detection {
     int class_id = -1;
     int group = -1;  // index into ClassGroups::names, -1 when the class is in no group

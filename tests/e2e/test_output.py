@@ -5,7 +5,7 @@ With --rtsp-user/--rtsp-password a client without (or with wrong) credentials
 gets 401, one with them plays (basic, digest, and ffprobe as an independent
 client). A viewer that stalls (stops reading) and one that vanishes (socket
 dropped without TEARDOWN) block neither the pipeline nor 16 other viewers,
-which all keep the full 30 fps."""
+which all keep the full 30 fps. CODEC=H265 serves H.265."""
 import subprocess
 import sys
 import time
@@ -70,6 +70,17 @@ def main(camsim_bin, slipstream_bin):
         assert took <= 2.0, f"took {took:.2f} s to stop with a stalled viewer connected"
         fps = float(summary[-1].split("output ")[1].split(" fps")[0])
         assert fps >= 28.0, f"output fell to {fps} fps"
+
+        # H.265 output (CODEC=H265, as the original's variable) on another port and path.
+        h265_port = harness.free_port()
+        slip = harness.start_slipstream(slipstream_bin, inputs, h265_port, ["--show-frames", "no", "--path", "/cams"],
+                                        env_extra={"CODEC": "H265"})
+        info, frames = harness.probe_frames(f"rtsp://127.0.0.1:{h265_port}/cams", 4)
+        print(f"H.265 output: {info['codec_name']} {info['width']}x{info['height']}, {len(frames)} frames in 4 s")
+        assert info["codec_name"] == "hevc" and (info["width"], info["height"]) == (1200, 600), info
+        assert len(frames) >= 90, f"only {len(frames)} H.265 frames in 4 s"
+        code, _ = slip.stop()
+        assert code == 0, f"exit {code}"
         print("test_output: all checks passed")
     finally:
         for v in viewers:

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <sstream>
 
@@ -68,7 +69,8 @@ struct LineIndex {
                 group = t.substr(1, t.size() - 2);
                 group_line.emplace(group, number);
             } else if (const auto eq = t.find('='); eq != std::string::npos && eq > 0) {
-                key_line.emplace(std::make_pair(group, trim(t.substr(0, eq))), number);
+                // GKeyFile reads the last of repeated keys, so point at that one.
+                key_line[std::make_pair(group, trim(t.substr(0, eq)))] = number;
             } else if (!first_bad_line) {
                 first_bad_line = number;
             }
@@ -183,11 +185,19 @@ public:
         return numbers;
     }
 
+    // Items may be written as 3 or 3.0 (as nvinfer accepts); each must be an
+    // integer that fits an int: converting a larger float is undefined behaviour.
     std::vector<long> integer_list(const std::string& group, const std::string& key) const {
         std::vector<long> numbers;
-        for (const auto& f : number_list(group, key)) {
-            if (f != std::floor(f)) fail(group, key, "expects integers separated by ';'");
-            numbers.push_back(static_cast<long>(f));
+        for (const auto& item : list(group, key)) {
+            errno = 0;
+            char* end = nullptr;
+            const double d = std::strtod(item.c_str(), &end);
+            if (*end != '\0' || errno == ERANGE || !std::isfinite(d)) fail(group, key, "'" + item + "' is not a number");
+            if (d != std::floor(d) || d < std::numeric_limits<int>::min() || d > std::numeric_limits<int>::max()) {
+                fail(group, key, "expects integers separated by ';'");
+            }
+            numbers.push_back(static_cast<long>(d));
         }
         return numbers;
     }
@@ -227,6 +237,12 @@ fs::path model_cache_dir() {
     if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return fs::path(xdg) / "slipstream" / "models";
     if (const char* home = std::getenv("HOME"); home && *home) return fs::path(home) / ".cache" / "slipstream" / "models";
     return {};
+}
+
+// Never throws: a path the OS rejects (too long, a loop of links) is simply not there.
+bool path_exists(const fs::path& p) {
+    std::error_code ec;
+    return fs::exists(p, ec) && !ec;
 }
 
 fs::path resolve_relative(const fs::path& config_file, const std::string& value) {
@@ -304,6 +320,13 @@ std::vector<std::string> load_labels(const fs::path& file) {
         if (!g_utf8_validate(labels[i].data(), static_cast<gssize>(labels[i].size()), nullptr)) {
             throw ConfigError(file.string() + ":" + std::to_string(i + 1) + ": label is not valid UTF-8");
         }
+        // Labels reach the terminal, logs and the overlay: no escape sequences or
+        // stray carriage returns (a file with old Mac line endings would otherwise
+        // read as one long label).
+        if (std::any_of(labels[i].begin(), labels[i].end(), [](char c) { return (c >= 0 && c < 0x20) || c == 0x7f; })) {
+            throw ConfigError(file.string() + ":" + std::to_string(i + 1) +
+                              ": label contains a control character (one label per line, \\n line endings)");
+        }
     }
     return labels;
 }
@@ -329,12 +352,12 @@ InferConfig load_infer_config(const fs::path& file) {
     auto onnx = ini.value(prop, "onnx-file");
     if (!onnx || onnx->empty()) throw ConfigError(ini.where(prop) + ": [property] needs onnx-file=<model.onnx>");
     config.onnx_file = resolve_relative(file, *onnx);
-    if (!fs::exists(config.onnx_file) && !fs::path(*onnx).is_absolute()) {
+    if (!path_exists(config.onnx_file) && !fs::path(*onnx).is_absolute()) {
         // The default model lives in the download cache, not beside the config in the clone.
         const fs::path cached = model_cache_dir() / *onnx;
-        if (fs::exists(cached)) config.onnx_file = cached;
+        if (path_exists(cached)) config.onnx_file = cached;
     }
-    if (!fs::exists(config.onnx_file)) {
+    if (!path_exists(config.onnx_file)) {
         ini.fail(prop, "onnx-file", "'" + *onnx + "' not found next to the config file or in " +
                                         model_cache_dir().string() + " (run ./setup.sh to fetch the default model)");
     }
@@ -396,7 +419,12 @@ InferConfig load_infer_config(const fs::path& file) {
 
     if (auto v = ini.value(prop, "labelfile-path")) {
         config.labelfile_path = resolve_relative(file, *v);
-        config.labels = load_labels(config.labelfile_path);
+        try {
+            config.labels = load_labels(config.labelfile_path);
+        } catch (const ConfigError& e) {
+            // Say which config names the label file, not only what is wrong with it.
+            ini.fail(prop, "labelfile-path", e.what());
+        }
         if (static_cast<int>(config.labels.size()) != config.num_detected_classes) {
             throw ConfigError(config.labelfile_path.string() + ": has " + std::to_string(config.labels.size()) +
                               " labels but " + ini.where(prop, "num-detected-classes") + " says num-detected-classes=" +

@@ -84,6 +84,17 @@ void Detector::run_batch(const std::vector<cv::Mat>& images, std::size_t first, 
                                         : std::vector<int>{n, config_.input_height, config_.input_width, config_.input_channels};
     const auto outputs = backend_->forward({input_.data(), shape});
     timing_.forward_ms += elapsed_ms(start);
+    // Image i's tensors are read at i * (size of one image's tensor): a model whose
+    // batch dimension does not follow the input (a fixed batch of 1 reshaped with
+    // -1, say) would send every image after the first past the end of the data.
+    for (const auto& out : outputs) {
+        if (out.shape.empty() || out.shape[0] != n) {
+            throw ModelError(config_.onnx_file.string() + ": output '" + out.name + "' has shape " +
+                             shape_to_string(out.shape) + " for a batch of " + std::to_string(n) +
+                             " images; the model does not support batch-size=" + std::to_string(config_.batch_size) +
+                             " (use batch-size=1 or a model with a dynamic batch dimension)");
+        }
+    }
 
     start = std::chrono::steady_clock::now();
     std::vector<Candidate> candidates;

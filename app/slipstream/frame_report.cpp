@@ -8,7 +8,10 @@
 
 namespace slipstream {
 
-FrameReport::FrameReport(bool show_frames, FILE* metadata) : show_frames_(show_frames), metadata_(metadata) {}
+FrameReport::FrameReport(bool show_frames, FILE* metadata) : show_frames_(show_frames) {
+    if (show_frames) lines_ = std::make_unique<LineWriter>(stdout, "stdout");
+    if (metadata) metadata_ = std::make_unique<LineWriter>(metadata, "the metadata output");
+}
 
 void FrameReport::attach(GstPad* pad) {
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, +[](GstPad* pad, GstPadProbeInfo* info, gpointer data) {
@@ -61,14 +64,8 @@ void FrameReport::report(GstBuffer* batch, GstClockTime now) {
             json_ += "]}\n";
         }
     }
-    if (!text_.empty()) {
-        std::fwrite(text_.data(), 1, text_.size(), stdout);
-        std::fflush(stdout);
-    }
-    if (!json_.empty()) {
-        std::fwrite(json_.data(), 1, json_.size(), metadata_);
-        std::fflush(metadata_);
-    }
+    if (lines_) lines_->write(std::move(text_));
+    if (metadata_) metadata_->write(std::move(json_));
 }
 
 }  // namespace slipstream

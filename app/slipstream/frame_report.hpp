@@ -4,7 +4,10 @@
 #include <gst/gst.h>
 
 #include <cstdio>
+#include <memory>
 #include <string>
+
+#include "line_writer.hpp"
 
 namespace slipstream {
 
@@ -20,7 +23,7 @@ private:
     void report(GstBuffer* batch, GstClockTime now);
 
     bool show_frames_;
-    FILE* metadata_;
+    std::unique_ptr<LineWriter> lines_, metadata_;
     std::string text_;  // reused: one write per batch
     std::string json_;
 };

@@ -296,6 +296,7 @@ int run_pipeline_command(int argc, char** argv) {
     g_source_remove(bus_watch);
     app.output.reset();
     gst_object_unref(app.pipeline);
+    app.report.reset();  // writes out what is queued
     g_main_loop_unref(app.loop);
     if (app.metadata && app.metadata != stdout) std::fclose(app.metadata);
     return app.exit_code;

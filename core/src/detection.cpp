@@ -15,6 +15,11 @@ float intersection_over_union(const Box& a, const Box& b) {
     return uni > 0 ? inter / uni : 0.f;
 }
 
+Detections scaled(Detections objects, float sx, float sy) {
+    for (auto& d : objects) d.box = {d.box.left * sx, d.box.top * sy, d.box.width * sx, d.box.height * sy};
+    return objects;
+}
+
 Box clipped(const Box& box, float width, float height) {
     const float left = std::clamp(box.left, 0.f, width), top = std::clamp(box.top, 0.f, height);
     const float right = std::clamp(box.right(), 0.f, width), bottom = std::clamp(box.bottom(), 0.f, height);

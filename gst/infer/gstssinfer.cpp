@@ -78,14 +78,6 @@ struct State {
     GstFlowReturn last_flow = GST_FLOW_OK;
 };
 
-ss::Detections scaled(const ss::Detections& objects, cv::Size from, cv::Size to) {
-    if (from == to || from.width <= 0 || from.height <= 0) return objects;
-    const float sx = static_cast<float>(to.width) / from.width, sy = static_cast<float>(to.height) / from.height;
-    ss::Detections out = objects;
-    for (auto& d : out) d.box = {d.box.left * sx, d.box.top * sy, d.box.width * sx, d.box.height * sy};
-    return out;
-}
-
 }  // namespace
 
 struct _SsInfer {
@@ -173,7 +165,7 @@ static void annotate(State& st, SsBatchMeta* meta) {
         auto it = st.sources.find(f.source_id);
         if (it == st.sources.end() || !f.frame) continue;
         SourceDetections& s = it->second;
-        f.objects = scaled(s.objects, s.size, f.frame->bgr.size());
+        f.objects = ss_objects_resized(s.objects, s.size, f.frame->bgr.size());
         f.detected_frame = s.detected_frame;
         // Marked once, on a batch showing the very frame detected (or a newer one
         // if that batch already left), so trackers update exactly once per result.

@@ -55,6 +55,11 @@ SsBatchMeta* ss_buffer_get_batch_meta(GstBuffer* buffer) {
     return reinterpret_cast<SsBatchMeta*>(gst_buffer_get_meta(buffer, ss_batch_meta_api_get_type()));
 }
 
+ss::Detections ss_objects_resized(const ss::Detections& objects, cv::Size from, cv::Size to) {
+    if (from == to || from.width <= 0 || from.height <= 0) return objects;
+    return ss::scaled(objects, static_cast<float>(to.width) / from.width, static_cast<float>(to.height) / from.height);
+}
+
 ss::Box ss_box_in_source(const ss::Box& box, const SsVideoFrame& frame) {
     if (frame.bgr.empty() || frame.source_width <= 0) return box;
     const float sx = static_cast<float>(frame.source_width) / frame.bgr.cols;

@@ -62,5 +62,8 @@ const GstMetaInfo* ss_batch_meta_get_info();
 SsBatchMeta* ss_buffer_add_batch_meta(GstBuffer* buffer);
 SsBatchMeta* ss_buffer_get_batch_meta(GstBuffer* buffer);
 
+// Objects found in a picture of size `from`, moved onto one of size `to`.
+ss::Detections ss_objects_resized(const ss::Detections& objects, cv::Size from, cv::Size to);
+
 // Scales a box from working-frame pixels to camera pixels.
 ss::Box ss_box_in_source(const ss::Box& box, const SsVideoFrame& frame);

@@ -86,13 +86,6 @@ static bool load_settings(SsTracker* self, const std::shared_ptr<const ss::Infer
     }
 }
 
-static ss::Detections rescaled(ss::Detections objects, cv::Size from, cv::Size to) {
-    if (from == to || from.width <= 0 || from.height <= 0) return objects;
-    const float sx = static_cast<float>(to.width) / from.width, sy = static_cast<float>(to.height) / from.height;
-    for (auto& d : objects) d.box = {d.box.left * sx, d.box.top * sy, d.box.width * sx, d.box.height * sy};
-    return objects;
-}
-
 static void track(State& st, SsBatchFrame& f) {
     SourceTrack& s = st.sources[f.source_id];
     if (!s.tracker) s.tracker = ss::make_tracker(st.settings);
@@ -125,7 +118,7 @@ static void track(State& st, SsBatchFrame& f) {
     // Predicted boxes may drift past the picture's edge: keep what is inside.
     f.objects.clear();
     const float width = static_cast<float>(f.frame->bgr.cols), height = static_cast<float>(f.frame->bgr.rows);
-    for (auto& d : rescaled(s.shown, s.size, f.frame->bgr.size())) {
+    for (auto& d : ss_objects_resized(s.shown, s.size, f.frame->bgr.size())) {
         d.box = ss::clipped(d.box, width, height);
         if (d.box.area() > 0) f.objects.push_back(d);
     }

@@ -31,4 +31,7 @@ struct Detection {
 
 using Detections = std::vector<Detection>;
 
+// The same objects in an image scaled by (sx, sy).
+Detections scaled(Detections objects, float sx, float sy);
+
 }  // namespace ss

@@ -183,14 +183,7 @@ public:
             id_of_detection[i] = track.id;
         }
 
-        Detections shown;
-        for (std::size_t i = 0; i < detections.size(); ++i) {
-            if (id_of_detection[i] == 0) continue;
-            Detection& d = shown.emplace_back(detections[i]);
-            d.track_id = id_of_detection[i];
-            d.predicted = false;
-        }
-        return shown;
+        return shown_with_ids(detections, id_of_detection);
     }
 
     Detections predict() override {

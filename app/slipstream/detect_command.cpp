@@ -57,7 +57,9 @@ int run_detect_command(int argc, char** argv) {
 
     std::unique_ptr<ss::Detector> detector;
     try {
-        detector = std::make_unique<ss::Detector>(ss::load_infer_config(config_file));
+        auto config = ss::load_infer_config(config_file);
+        for (const auto& warning : config.warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
+        detector = std::make_unique<ss::Detector>(std::move(config));
     } catch (const ss::Error& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 1;

@@ -21,6 +21,7 @@
 #include "slipstream/config.hpp"
 #include "slipstream/error.hpp"
 #include "slipstream/log.hpp"
+#include "slipstream/tracker.hpp"
 #include "slipstream/uri.hpp"
 #include "sources.hpp"
 
@@ -220,6 +221,8 @@ int run_pipeline_command(int argc, char** argv) {
     try {
         // Read once here so a bad config stops us before anything starts, with its file:line.
         config = ss::load_infer_config(o.config_file.empty() ? ss::default_config_path() : std::filesystem::path(o.config_file));
+        ss::parse_tracker_settings(config.tracker, &config.warnings);
+        for (const auto& warning : config.warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
     } catch (const ss::Error& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 2;

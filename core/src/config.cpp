@@ -227,9 +227,9 @@ const std::set<std::string> supported_class_keys = {
     "detected-max-w", "detected-max-h", "roi-top-offset", "roi-bottom-offset",
 };
 
+// Collected, not printed: each caller shows them its own way (stderr, element warnings).
 void warn(InferConfig& config, const std::string& message) {
     config.warnings.push_back(message);
-    log(LogLevel::warning, message);
 }
 
 fs::path model_cache_dir() {

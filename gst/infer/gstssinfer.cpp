@@ -345,6 +345,7 @@ static bool start(SsInfer* self) {
     const std::string file = settings.config_file.empty() ? ss::default_config_path().string() : settings.config_file;
     try {
         auto config = ss::load_infer_config(file);
+        for (const auto& warning : config.warnings) GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("%s", warning.c_str()), (nullptr));
         if (settings.threads > 0) cv::setNumThreads(settings.threads);
         auto shared = std::make_shared<const ss::InferConfig>(config);
         auto detector = std::make_unique<ss::AsyncDetector>(std::make_unique<ss::Detector>(std::move(config)), [self] {

@@ -120,8 +120,16 @@ static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* batch) {
     std::unique_lock lock(*self->lock);
     const Settings settings = *self->settings;
     State& st = *self->state;
-    render(settings, st, ss_buffer_get_batch_meta(batch));
-    cv::cvtColor(st.canvas, st.i420, cv::COLOR_BGR2YUV_I420);
+    try {
+        render(settings, st, ss_buffer_get_batch_meta(batch));
+        cv::cvtColor(st.canvas, st.i420, cv::COLOR_BGR2YUV_I420);
+    } catch (const std::exception& e) {
+        // Never across the GObject boundary: a blank picture keeps the output going.
+        GST_WARNING_OBJECT(self, "drawing failed: %s", e.what());
+        st.i420.create(settings.height * 3 / 2, settings.width, CV_8UC1);
+        st.i420.rowRange(0, settings.height).setTo(16);
+        st.i420.rowRange(settings.height, st.i420.rows).setTo(128);
+    }
 
     GstBuffer* out = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&st.info), nullptr);
     GstVideoFrame frame;

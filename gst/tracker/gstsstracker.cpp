@@ -135,8 +135,13 @@ static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
             gst_buffer_unref(buffer);
             return GST_FLOW_ERROR;
         }
-        for (auto& f : *meta->frames) {
-            if (f.frame) track(*self->state, f);
+        try {
+            for (auto& f : *meta->frames) {
+                if (f.frame) track(*self->state, f);
+            }
+        } catch (const std::exception& e) {
+            // Never across the GObject boundary: the batch goes on without tracks.
+            GST_WARNING_OBJECT(self, "tracking failed: %s", e.what());
         }
     }
     return gst_pad_push(self->srcpad, buffer);

@@ -250,7 +250,7 @@ TEST(Config, UnsupportedKeysAndSectionsWarn) {
     EXPECT_TRUE(contains(all, dir.config_path() + ":5: key 'gie-unique-id'")) << all;
     EXPECT_TRUE(contains(all, dir.config_path() + ":7: key 'eps' in [class-attrs-all]")) << all;
     EXPECT_TRUE(contains(all, dir.config_path() + ":8: section [custom-section]")) << all;
-    EXPECT_EQ(logs.messages, c.warnings);  // also logged, so the user sees them
+    EXPECT_TRUE(logs.messages.empty());  // collected, not printed: callers show them once, their own way
 }
 
 namespace {

@@ -68,7 +68,7 @@ struct InferConfig {
     ClassGroups groups;
     std::map<std::string, std::string> tracker;  // raw [tracker] keys, parsed by the tracker
 
-    std::vector<std::string> warnings;  // unsupported keys and other things the user should see
+    std::vector<std::string> warnings;  // unsupported keys and other things the user should see; callers show them
 
     const ClassAttributes& attributes(int class_id) const {
         auto it = per_class.find(class_id);

@@ -264,6 +264,7 @@ struct CameraServer::State {
     std::chrono::steady_clock::time_point epoch;  // shared by all cameras
     std::string url_host;
     int port = 0;
+    bool login_required = false;
 };
 
 CameraServer::CameraServer(const std::string& address, int port, std::shared_ptr<SendLog> send_log)
@@ -287,8 +288,25 @@ CameraServer::CameraServer(const std::string& address, int port, std::shared_ptr
         throw InputError("cannot listen on " + address + " port " + std::to_string(port) + " (" + reason +
                          "); pick a free --port (0 picks one) or another --address");
     }
-    g_source_attach(state_->listener, nullptr);
     state_->port = gst_rtsp_server_get_bound_port(state_->server);
+}
+
+void CameraServer::require_login(const std::string& user, const std::string& password) {
+    GstRTSPAuth* auth = gst_rtsp_auth_new();
+    GstRTSPToken* token = gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, "viewer", nullptr);
+    gchar* basic = gst_rtsp_auth_make_basic(user.c_str(), password.c_str());
+    gst_rtsp_auth_add_basic(auth, basic, token);
+    g_free(basic);
+    gst_rtsp_auth_add_digest(auth, user.c_str(), password.c_str(), token);
+    gst_rtsp_auth_set_supported_methods(auth, static_cast<GstRTSPAuthMethod>(GST_RTSP_AUTH_BASIC | GST_RTSP_AUTH_DIGEST));
+    gst_rtsp_token_unref(token);
+    gst_rtsp_server_set_auth(state_->server, auth);
+    g_object_unref(auth);
+    state_->login_required = true;
+}
+
+void CameraServer::serve() {
+    if (state_->listener) g_source_attach(state_->listener, nullptr);
 }
 
 void CameraServer::add_camera(const ServedCamera& camera) {
@@ -308,6 +326,11 @@ void CameraServer::add_camera(const ServedCamera& camera) {
     GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
     gst_rtsp_media_factory_set_launch(factory, launch.c_str());
     gst_rtsp_media_factory_set_shared(factory, TRUE);
+    if (state_->login_required) {
+        // Only the logged-in role may see and play the camera.
+        gst_rtsp_media_factory_add_role(factory, "viewer", GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
+                                        GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN, TRUE, nullptr);
+    }
     g_signal_connect_data(
         factory, "media-configure", G_CALLBACK(on_media_configure),
         new std::shared_ptr<const CameraFeed>(std::move(feed)),

@@ -43,15 +43,25 @@ struct ServedCamera {
 
 class CameraServer {
 public:
-    // Starts listening at once (on the default GLib main context), so a bad
-    // address or busy port is reported before any encoding; throws InputError.
+    // Binds and listens at once, so a bad address or busy port is reported
+    // before any encoding; throws InputError. Clients are answered only after
+    // serve(): until then a connection waits in the listen queue, so a client
+    // that reconnects while camsim starts never sees a 404 for a camera that
+    // is not mounted yet.
     CameraServer(const std::string& address, int port, std::shared_ptr<SendLog> send_log);
     ~CameraServer();
     CameraServer(const CameraServer&) = delete;
     CameraServer& operator=(const CameraServer&) = delete;
 
+    // Clients must log in as user/password (basic or digest auth); others
+    // get 401. Call before add_camera.
+    void require_login(const std::string& user, const std::string& password);
+
     // Serves `camera` at /cam<index>.
     void add_camera(const ServedCamera& camera);
+
+    // Starts answering clients (on the default GLib main context).
+    void serve();
 
     int port() const;
     std::string url(int camera) const;

@@ -229,8 +229,10 @@ EncodeShape resolve_shape(const StreamRequest& request, const SourceVideo& sourc
         shape.height = round_down_even(source.height);
     }
     shape.fps = request.fps ? request.fps : source.fps ? source.fps : kFallbackFps;
-    if (request.stamp && (shape.width < kStampMinWidth || shape.height < stamp_cell_size(shape.width))) {
-        throw InputError("--stamp needs frames at least " + std::to_string(kStampMinWidth) + " pixels wide, but " +
+    const int stamp_cell = request.stamp_cell > 0 ? request.stamp_cell : stamp_cell_size(shape.width);
+    if (request.stamp && (shape.width < kStampCells * stamp_cell || shape.height < stamp_cell)) {
+        throw InputError("--stamp needs frames at least " + std::to_string(kStampCells * stamp_cell) +
+                         " pixels wide and " + std::to_string(stamp_cell) + " high, but " +
                          request.file + " would be " + std::to_string(shape.width) + "x" +
                          std::to_string(shape.height) + "; pass a larger --width");
     }
@@ -306,6 +308,7 @@ struct DecoderLinker {
 
 struct StampProbe {
     GstVideoInfo info{};
+    StampPlacement placement;
     uint32_t next_counter = 0;
 
     static GstPadProbeReturn on_buffer(GstPad*, GstPadProbeInfo* probe_info, gpointer data) {
@@ -314,7 +317,7 @@ struct StampProbe {
         GST_PAD_PROBE_INFO_DATA(probe_info) = buffer;
         GstVideoFrame frame;
         if (gst_video_frame_map(&frame, &self->info, buffer, GST_MAP_WRITE)) {
-            paint_frame_stamp(frame, self->next_counter);
+            paint_frame_stamp(frame, self->next_counter, self->placement);
             gst_video_frame_unmap(&frame);
         }
         ++self->next_counter;
@@ -376,6 +379,7 @@ std::shared_ptr<EncodedStream> encode_file(const StreamRequest& request, const s
     StampProbe stamp;
     if (request.stamp) {
         gst_video_info_set_format(&stamp.info, GST_VIDEO_FORMAT_I420, shape.width, shape.height);
+        stamp.placement = {request.stamp_cell, request.stamp_bottom};
         GstPad* encoder_sink = gst_element_get_static_pad(encoder, "sink");
         gst_pad_add_probe(encoder_sink, GST_PAD_PROBE_TYPE_BUFFER, StampProbe::on_buffer, &stamp, nullptr);
         gst_object_unref(encoder_sink);
@@ -477,6 +481,9 @@ std::string StreamRequest::identity() const {
     text << "encoder-settings=" << kEncoderSettingsVersion << "|file=" << (error ? file : absolute.string())
          << "|codec=" << codec_name(codec) << "|size=" << width << "x" << height << "|fps=" << fps
          << "|bitrate=" << bitrate_bps << "|stamp=" << stamp << "|duration=" << std::llround(duration_s * 1000);
+    // Appended only when set, so streams cached before these options keep their keys.
+    if (stamp && stamp_cell > 0) text << "|stamp-cell=" << stamp_cell;
+    if (stamp && stamp_bottom) text << "|stamp-position=bottom";
     return text.str();
 }
 

@@ -21,6 +21,8 @@ struct StreamRequest {
     int fps = 0;     // 0: the file's
     int bitrate_bps = 0;
     bool stamp = false;
+    int stamp_cell = 0;         // 0: default for the width
+    bool stamp_bottom = false;
     double duration_s = 0;  // 0: whole file
 
     // Everything that changes the encoded bytes except the file's contents,

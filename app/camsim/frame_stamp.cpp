@@ -30,16 +30,18 @@ void fill_rect(GstVideoFrame& frame, int plane, int x, int y, int width, int hei
 
 int stamp_cell_size(int frame_width) { return std::max(8, 2 * (frame_width / 128)); }
 
-void paint_frame_stamp(GstVideoFrame& frame, uint32_t counter) {
+void paint_frame_stamp(GstVideoFrame& frame, uint32_t counter, StampPlacement placement) {
     counter &= kStampCounterMask;
-    int cell = stamp_cell_size(GST_VIDEO_FRAME_WIDTH(&frame));
+    int cell = placement.cell > 0 ? placement.cell : stamp_cell_size(GST_VIDEO_FRAME_WIDTH(&frame));
+    // Bottom: the last cell-high band, started on an even row so chroma rows line up.
+    int top = placement.bottom ? (GST_VIDEO_FRAME_HEIGHT(&frame) - cell) & ~1 : 0;
     for (int k = 0; k < kStampCells; ++k) {
-        fill_rect(frame, 0, k * cell, 0, cell, cell, cell_is_white(k, counter) ? kLumaWhite : kLumaBlack);
+        fill_rect(frame, 0, k * cell, top, cell, cell, cell_is_white(k, counter) ? kLumaWhite : kLumaBlack);
     }
     // Cell sizes are even, so the strip covers whole 2x2 chroma samples.
     int chroma_width = kStampCells * cell / 2;
-    fill_rect(frame, 1, 0, 0, chroma_width, cell / 2, kChromaNeutral);
-    fill_rect(frame, 2, 0, 0, chroma_width, cell / 2, kChromaNeutral);
+    fill_rect(frame, 1, 0, top / 2, chroma_width, cell / 2, kChromaNeutral);
+    fill_rect(frame, 2, 0, top / 2, chroma_width, cell / 2, kChromaNeutral);
 }
 
 }  // namespace ss::camsim

@@ -46,6 +46,7 @@ int run(const Options& options, StopState& stop) {
     if (!options.send_log_path.empty()) send_log = std::make_shared<SendLog>(options.send_log_path);
 
     CameraServer server(options.address, options.port, send_log);
+    if (!options.auth_user.empty()) server.require_login(options.auth_user, options.auth_password);
     const auto cache_dir = default_cache_dir();
     std::map<std::string, std::shared_ptr<const EncodedStream>> streams_by_identity;
     std::vector<CameraSettings> cameras = expand_cameras(options);
@@ -59,6 +60,8 @@ int run(const Options& options, StopState& stop) {
         request.fps = camera.fps;
         request.bitrate_bps = camera.bitrate_bps;
         request.stamp = options.stamp;
+        request.stamp_cell = options.stamp_cell;
+        request.stamp_bottom = options.stamp_bottom;
         request.duration_s = options.duration_s;
         auto& stream = streams_by_identity[request.identity()];
         if (!stream) stream = load_or_encode(request, cache_dir, stop_requested);
@@ -68,6 +71,7 @@ int run(const Options& options, StopState& stop) {
     if (stop_requested()) return 0;
 
     for (const ServedCamera& camera : served) server.add_camera(camera);
+    server.serve();
     for (size_t i = 0; i < cameras.size(); ++i) {
         const EncodedStream& stream = *served[i].stream;
         std::printf("cam%d %s %s %dx%d@%d from %s\n", cameras[i].index, server.url(cameras[i].index).c_str(),

@@ -84,7 +84,9 @@ const char* codec_name(Codec codec) { return codec == Codec::h264 ? "h264" : "h2
 std::string usage_text() {
     return R"(Usage: slipstream-camsim [--port 8555] [--address 127.0.0.1] [--count N]
          [--codec h264|h265] [--width W] [--height H] [--fps F] [--bitrate BPS]
-         [--duration SECONDS] [--stamp] [--send-log FILE] FILE...
+         [--duration SECONDS] [--stamp] [--stamp-cell PIXELS]
+         [--stamp-position top|bottom] [--send-log FILE]
+         [--auth USER:PASS] FILE...
 
 Serves video files as simulated live IP cameras over RTSP:
   rtsp://ADDRESS:PORT/cam0, /cam1, ... (cameras cycle over the FILEs)
@@ -111,8 +113,14 @@ Options:
   --stamp             paint a machine-readable frame counter into the
                       top-left corner of every frame (layout documented in
                       app/camsim/frame_stamp.hpp)
+  --stamp-cell PIXELS cell size of the stamp, even, 8 to 256 (default:
+                      2 * floor(width / 128), at least 8); implies --stamp
+  --stamp-position P  top or bottom edge of the frame (default top);
+                      implies --stamp
   --send-log FILE     append "cam<i> <counter> <CLOCK_REALTIME ns>" to FILE
                       for every access unit sent (counter as in --stamp)
+  --auth USER:PASS    require this login (basic or digest) from every client,
+                      like a real camera; others get 401 Unauthorized
   -h, --help          show this help
 
 LIST is one value or a comma list that cycles over the cameras, e.g.
@@ -190,6 +198,20 @@ Options parse_options(int argc, char** argv) {
                 seconds > 86400)
                 bad_value(flag, value, "a positive number of seconds");
             options.duration_s = seconds;
+        } else if (flag == "--stamp-cell") {
+            options.stamp_cell = parse_ranged(flag, value, 8, 256, "an even number of pixels from 8 to 256");
+            if (options.stamp_cell % 2 != 0) bad_value(flag, value, "an even number of pixels from 8 to 256");
+            options.stamp = true;
+        } else if (flag == "--stamp-position") {
+            if (value != "top" && value != "bottom") bad_value(flag, value, "top or bottom");
+            options.stamp_bottom = value == "bottom";
+            options.stamp = true;
+        } else if (flag == "--auth") {
+            const size_t colon = value.find(':');
+            if (colon == std::string::npos || colon == 0 || colon + 1 == value.size())
+                throw InputError("bad value for --auth: expected USER:PASS, both non-empty");
+            options.auth_user = value.substr(0, colon);
+            options.auth_password = value.substr(colon + 1);
         } else if (flag == "--send-log") {
             if (value.empty()) bad_value(flag, value, "a file name");
             options.send_log_path = value;

@@ -29,7 +29,10 @@ struct Options {
     std::optional<int> count;  // default: one camera per file
     double duration_s = 0;     // 0: loop the whole file
     bool stamp = false;
+    int stamp_cell = 0;         // 0: the default size for the frame width
+    bool stamp_bottom = false;  // strip along the bottom edge
     std::string send_log_path;
+    std::string auth_user, auth_password;  // --auth: clients must log in (basic or digest)
     std::vector<std::string> files;
     bool show_help = false;
 };

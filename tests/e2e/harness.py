@@ -1,12 +1,23 @@
 """Helpers for slipstream's end-to-end tests: real processes on loopback only.
 
 Starts slipstream-camsim (RTSP cameras) and slipstream, reads the output with
-Debian's ffprobe, and always cleans up. Every wait is bounded."""
+Debian's ffprobe, and always cleans up. Every wait is bounded.
+
+Every process's stdout and stderr is also saved, as it arrives, under one
+folder per test: $SLIPSTREAM_TEST_LOGS/<test>/ (default: test-logs/ in the
+build tree of the binaries run; <test> is $SLIPSTREAM_TEST_NAME or the
+script's name). Put files the test writes there too: artifact(name). The
+faults_no_credentials test greps that whole folder for the test cameras'
+passwords, so write URIs with credentials into nothing else."""
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 
@@ -19,26 +30,91 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Process:
-    """A child process whose stdout/stderr lines are collected by threads."""
+_log_dir = None
+_log_names = {}
+_log_lock = threading.Lock()
 
-    def __init__(self, args, env=None, name="process"):
+
+def _build_tree(path):
+    """The CMake build folder holding `path`, or None."""
+    here = os.path.dirname(os.path.abspath(path)) if path else ""
+    while here and here != os.path.dirname(here):
+        if os.path.exists(os.path.join(here, "CMakeCache.txt")):
+            return here
+        here = os.path.dirname(here)
+    return None
+
+
+def log_dir(binary=None):
+    """This test's log folder, emptied on first use in this process."""
+    global _log_dir
+    with _log_lock:
+        if _log_dir is None:
+            root = os.environ.get("SLIPSTREAM_TEST_LOGS")
+            if not root:
+                build = _build_tree(binary)
+                root = os.path.join(build, "test-logs") if build else os.path.join(tempfile.gettempdir(), "slipstream-test-logs")
+            name = os.environ.get("SLIPSTREAM_TEST_NAME") or os.path.splitext(os.path.basename(sys.argv[0]))[0] or "test"
+            _log_dir = os.path.join(root, name)
+            shutil.rmtree(_log_dir, ignore_errors=True)
+            os.makedirs(_log_dir, exist_ok=True)
+        return _log_dir
+
+
+def artifact(name, binary=None):
+    """A path for a file the test writes (metadata, ...) in its log folder."""
+    return os.path.join(log_dir(binary), name)
+
+
+def _log_base(name, binary):
+    """A fresh file name stem per process: camsim, camsim-2, ..."""
+    folder = log_dir(binary)
+    with _log_lock:
+        _log_names[name] = _log_names.get(name, 0) + 1
+        n = _log_names[name]
+    return os.path.join(folder, name if n == 1 else f"{name}-{n}")
+
+
+def mask_args(args):
+    """The command line for the log: credentials in URIs and password values masked."""
+    out, hide = [], False
+    for a in map(str, args):
+        out.append("***" if hide else re.sub(r"://[^/@\s]*@", "://***@", a))
+        hide = a in ("--auth", "--rtsp-password")
+    return out
+
+
+class Process:
+    """A child process whose stdout/stderr lines are collected by threads and
+    saved to <log folder>/<name>.stdout / .stderr as they arrive."""
+
+    def __init__(self, args, env=None, name="process", stdin=None):
         self.name = name
         self.args = args
         self.lines = []
         self.err_lines = []
         self.lock = threading.Lock()
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        base = _log_base(name, args[0])
+        self.log_paths = (base + ".stdout", base + ".stderr")
+        with open(base + ".cmd", "w") as f:
+            f.write(" ".join(mask_args(args)) + "\n")
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     stdin=subprocess.DEVNULL if stdin is None else stdin,
                                      env=env, text=True, errors="replace", bufsize=1)
-        self.threads = [threading.Thread(target=self._read, args=(self.proc.stdout, self.lines), daemon=True),
-                        threading.Thread(target=self._read, args=(self.proc.stderr, self.err_lines), daemon=True)]
+        self.threads = [threading.Thread(target=self._read, args=(self.proc.stdout, self.lines, self.log_paths[0]),
+                                         daemon=True),
+                        threading.Thread(target=self._read, args=(self.proc.stderr, self.err_lines, self.log_paths[1]),
+                                         daemon=True)]
         for t in self.threads:
             t.start()
 
-    def _read(self, stream, into):
-        for line in stream:
-            with self.lock:
-                into.append((time.monotonic(), line.rstrip("\n")))
+    def _read(self, stream, into, path):
+        with open(path, "w") as log:
+            for line in stream:
+                with self.lock:
+                    into.append((time.monotonic(), line.rstrip("\n")))
+                log.write(line)
+                log.flush()
 
     def stdout(self):
         with self.lock:

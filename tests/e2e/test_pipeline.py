@@ -9,7 +9,6 @@ Detection runs on every third frame (--interval 2): objects carry track ids,
 and frames between detections carry the tracker's predicted boxes."""
 import statistics
 import sys
-import tempfile
 import threading
 import time
 
@@ -27,7 +26,7 @@ def main(camsim_bin, slipstream_bin):
     cam_port, out_port = harness.free_port(), harness.free_port()
     camsim = harness.start_camsim(camsim_bin, cam_port, [c[0] for c in CAMERAS], [c[1] for c in CAMERAS],
                                   [c[2] for c in CAMERAS], [c[3] for c in CAMERAS], len(CAMERAS))
-    metadata = tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False).name
+    metadata = harness.artifact("metadata.jsonl", slipstream_bin)  # kept with the logs for the credentials check
     inputs = [f"rtsp://127.0.0.1:{cam_port}/cam{i}" for i in range(len(CAMERAS))]
     slip = None
     try:

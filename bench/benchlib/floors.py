@@ -17,13 +17,14 @@ import time
 import cv2
 import numpy as np
 
-from .proc import Child, CpuWindow, sleep_until
+from .proc import Child, CpuWindow, prioritize, sleep_until
 
 
 def run_rusage(args, timeout):
     """Runs a command to completion; returns (exit code, CPU seconds, stdout, stderr)."""
     proc = subprocess.Popen([str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, start_new_session=True)
+    prioritize(proc.pid)
     deadline = time.monotonic() + timeout
     out, err = b"", b""
     while True:

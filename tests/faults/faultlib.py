@@ -204,9 +204,12 @@ class Slipstream:
                            what or f"{count} frames of stream {stream}")
         return self.frames(stream, after)[0][0]
 
-    def check_rate(self, stream, fps, t0, t1, label, min_ratio=0.7, max_gap=1.5):
+    def check_rate(self, stream, fps, t0, t1, label, min_ratio=0.6, max_gap=2.5):
         """Stream `stream` delivered frames at about `fps` during [t0, t1):
-        at least min_ratio of them, and never stopped for max_gap seconds."""
+        at least min_ratio of them, and never stopped for max_gap seconds.
+        Loose enough for a machine loaded by others (a starved live stream
+        loses packets and waits for the next key frame, up to a second); a
+        stream held up by another's fault stops for 5 s or more."""
         got = self.frames(stream, t0, t1)
         seconds = t1 - t0
         rate = len(got) / seconds if seconds > 0 else 0

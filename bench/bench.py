@@ -42,7 +42,7 @@ STAMP_CELL = 24  # camsim --stamp-cell for 768-wide cameras: ~12 px cells in a 2
 PLAN = {
     "decode": (20, 6), "encode": (8, 4),
     "efficiency": (45, 20), "efficiency_warmup": (12, 8),
-    "tracking": (50, 20),
+    "tracking": (92, 20),  # full: one whole loop of the 79.5 s sample in every run, so intervals compare
     "capacity_probe": (25, 16), "capacity_confirm": (60, 0), "capacity_warmup": (10, 8),
     "latency": (60, 20), "latency_warmup": (10, 6),
 }
@@ -623,6 +623,10 @@ def table(results):
             add("floor", "forward 416 batch %s, 1 thread, CPU ms/image" % b, fmt(v["cpu_s_per_image"] * 1000, 1))
         for k, v in f.get("encode", {}).items():
             add("floor", "encode 1200x600@30 (%s tiles), CPU ms/frame" % k, fmt(v["cpu_s_per_frame"] * 1000))
+        presets = f.get("encode_presets")
+        if presets:
+            add("encoder", "x264 preset: CPU ms/frame (SSIM)", ", ".join(
+                "%s %.2f (%.4f)" % (p["preset"], p["cpu_s_per_frame"] * 1000, p["ssim"] or 0) for p in presets))
     for run in results.get("efficiency", []):
         fl = run["floor_per_s"]
         add("efficiency", "4 cams 768x576@10 k=%s: CPU/s vs floor/s (%.1f det/s)" % (run["interval"], run["detections_per_s"]),
@@ -684,7 +688,11 @@ def table(results):
     for x in (results.get("latency") or {}).values():
         foreign.append(x["cpu"]["foreign_per_s"])
     if foreign:
-        add("machine", "other programs' CPU/s during runs (max)", fmt(max(foreign)), "", "", "~0", status(max(foreign) < 0.1))
+        add("machine", "other programs' CPU/s during runs (median, max)",
+            "%s, %s" % (fmt(sorted(foreign)[len(foreign) // 2]), fmt(max(foreign))), "", "", "~0", status(max(foreign) < 0.1))
+    m = results.get("machine", {})
+    add("machine", "cores, CPU, memory, niceness, runtime", "%s, %s, %s GiB, nice %s, %s s" % (
+        m.get("nproc"), m.get("cpu_model"), m.get("memory_gib"), results.get("nice", 0), results.get("runtime_s")))
     widths = [max(len(str(r[i])) for r in rows + [HEADER]) for i in range(len(HEADER))]
     lines = []
     for i, r in enumerate([HEADER] + rows):

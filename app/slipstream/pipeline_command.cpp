@@ -101,11 +101,9 @@ void build_pipeline(App& app, const ss::InferConfig& config) {
     gst_util_set_object_arg(G_OBJECT(app.mux), "fps", (std::to_string(o.fps) + "/1").c_str());
     g_object_set(app.infer, "config-file", config.config_file.c_str(), nullptr);
     if (o.interval) g_object_set(app.infer, "interval", *o.interval, nullptr);
-    // OpenCV's DNN threads scale poorly: on 2 cores a forward pass costs ~65 ms
-    // of CPU on 2 threads against ~47 on 1, and ~15% more per detection inside
-    // the running pipeline (bench/run.sh), while decoding, scaling and encoding
-    // keep the other cores busy. Detection gets half the cores, at least one.
-    g_object_set(app.infer, "threads", std::max(1, static_cast<int>(g_get_num_processors()) / 2), nullptr);
+    // Inference keeps OpenCV's default thread count. One thread costs ~13% less
+    // CPU per detection, but as the only detection thread it carried one 1080p
+    // camera fewer and ~25% fewer detections at 4 cameras on 2 cores (bench/run.sh).
     g_object_set(app.tiler, "width", o.width, "height", o.height, nullptr);
     // The encoder gets its own thread; if it falls behind, old pictures are dropped, never queued.
     g_object_set(encode_queue, "max-size-buffers", 3u, "max-size-bytes", 0u, "max-size-time", static_cast<guint64>(0), nullptr);

@@ -6,6 +6,7 @@ after building (ninja -C build):
 
     /usr/bin/python3 tests/soak/soak.py [--minutes 30] [--build build]
                                         [--kill-every 120] [--down 5]
+                                        [--slipstream BINARY] [--name LOGS]
 
 Runs 4 simulated cameras (H.264 and H.265, 640x360 at 10 fps, login
 required), each on its own slipstream-camsim, into one slipstream. Every
@@ -39,9 +40,9 @@ SAMPLE_EVERY = 10
 def soak(args):
     build = os.path.abspath(args.build)
     camsim_bin = os.path.join(build, "app", "camsim", "slipstream-camsim")
-    slipstream_bin = os.path.join(build, "app", "slipstream", "slipstream")
+    slipstream_bin = args.slipstream or os.path.join(build, "app", "slipstream", "slipstream")
     os.environ.setdefault("SLIPSTREAM_TEST_LOGS", os.path.join(build, "test-logs"))
-    os.environ.setdefault("SLIPSTREAM_TEST_NAME", "soak")
+    os.environ.setdefault("SLIPSTREAM_TEST_NAME", args.name)
     faultlib.harness.log_dir(slipstream_bin)
     cams = [faultlib.Camsim(camsim_bin, count=1, codec=CODECS[i], fps=FPS, name=f"camsim{i}",
                             auth=f"{faultlib.USER}:{faultlib.PASSWORD}") for i in range(4)]
@@ -140,6 +141,8 @@ def main():
     parser.add_argument("--build", default=os.path.join(HERE, "..", "..", "build"), help="the build folder")
     parser.add_argument("--kill-every", type=float, default=120, help="seconds between camera kills (default 120)")
     parser.add_argument("--down", type=float, default=5, help="seconds a killed camera stays down (default 5)")
+    parser.add_argument("--slipstream", help="the slipstream binary (default: BUILD/app/slipstream/slipstream)")
+    parser.add_argument("--name", default="soak", help="log folder name under BUILD/test-logs (default soak)")
     args = parser.parse_args()
     if args.minutes < 3:
         parser.error("--minutes: at least 3 (the first minute is warm-up, the second the baseline)")

@@ -1,10 +1,10 @@
 #include "sources.hpp"
 
 #include <gio/gio.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <gst/video/video.h>
+#ifdef __GLIBC__
+#include <malloc.h>  // malloc_trim
+#endif
 
 #include <algorithm>
 #include <cctype>
@@ -130,7 +130,10 @@ Sources::Failure describe_error(const GError* error, const std::string& debug, b
             case GST_RESOURCE_ERROR_OPEN_READ:
             case GST_RESOURCE_ERROR_OPEN_WRITE:
             case GST_RESOURCE_ERROR_OPEN_READ_WRITE:
-                if (!network) return f.reason = "cannot open the file (" + message + ")", f;
+                if (!network) {
+                    f.reason = "cannot open the file (" + message + ")";
+                    return f;
+                }
                 f.reason = "cannot connect to " + where;
                 f.link = f.diagnose = true;
                 return f;

@@ -34,6 +34,7 @@ public:
     // Cancels pending retries and probes and stops every input; bounded in time.
     void stop();
 
+    // Public only so that the helpers in sources.cpp can name them.
     struct Failure;
     struct Source;
 

@@ -15,14 +15,12 @@
 
 #include <gst/video/video.h>
 
-#include <opencv2/imgproc.hpp>
 
 #include <mutex>
 
 #include "meta/batch_meta.hpp"
 #include "slipstream/counts.hpp"
-#include "slipstream/grid.hpp"
-#include "slipstream/overlay.hpp"
+#include "slipstream/mosaic.hpp"
 
 GST_DEBUG_CATEGORY_STATIC(ss_tiler_debug);
 #define GST_CAT_DEFAULT ss_tiler_debug
@@ -39,8 +37,8 @@ struct Settings {
 struct State {
     bool caps_sent = false;
     GstVideoInfo info{};
-    cv::Mat canvas;  // BGR, reused frame to frame
-    cv::Mat i420;
+    ss::Mosaic mosaic;  // the picture, redrawn where it changed
+    cv::Mat blank;      // I420 shown when drawing failed
     gint fps_n = 30, fps_d = 1;
 };
 
@@ -65,17 +63,13 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
     "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE("I420")));
 
 static void render(const Settings& settings, State& st, const SsBatchMeta* meta) {
-    st.canvas.create(settings.height, settings.width, CV_8UC3);
-    const int n = meta ? static_cast<int>(meta->frames->size()) : 0;
-    // Cells past the last source are drawn by no tile: clear them, or the reused
-    // canvas shows uninitialised memory or pictures of sources since removed.
-    const ss::GridShape grid = ss::grid_shape(n);
-    for (int i = n; i < grid.rows * grid.columns; ++i) st.canvas(ss::grid_cell(i, n, st.canvas.size())).setTo(cv::Scalar(24, 24, 24));
     static const ss::InferConfig no_labels;
     const ss::InferConfig& labels = meta && *meta->labels ? **meta->labels : no_labels;
+    const int n = meta ? static_cast<int>(meta->frames->size()) : 0;
+    std::vector<ss::TileContent> tiles(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) {
-        const SsBatchFrame& f = (*meta->frames)[i];
-        ss::TileContent tile;
+        const SsBatchFrame& f = (*meta->frames)[static_cast<std::size_t>(i)];
+        ss::TileContent& tile = tiles[static_cast<std::size_t>(i)];
         tile.frame = f.frame ? &f.frame->bgr : nullptr;
         tile.objects = &f.objects;
         tile.no_signal = f.state == SourceState::no_signal;
@@ -85,8 +79,8 @@ static void render(const Settings& settings, State& st, const SsBatchMeta* meta)
             tile.stats = "Stream=" + std::to_string(i) + " Frame=" + std::to_string(f.frame ? f.frame->number : 0) + " " +
                          ss::counts_text(counts, labels.groups);
         }
-        ss::draw_tile(st.canvas, ss::grid_cell(i, n, st.canvas.size()), tile, labels);
     }
+    st.mosaic.update(cv::Size(settings.width, settings.height), tiles, labels);
 }
 
 // Our caps follow from the settings and the batch's frame rate.
@@ -120,15 +114,18 @@ static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* batch) {
     std::unique_lock lock(*self->lock);
     const Settings settings = *self->settings;
     State& st = *self->state;
+    const cv::Mat* picture = nullptr;
     try {
         render(settings, st, ss_buffer_get_batch_meta(batch));
-        cv::cvtColor(st.canvas, st.i420, cv::COLOR_BGR2YUV_I420);
+        picture = &st.mosaic.i420();
     } catch (const std::exception& e) {
         // Never across the GObject boundary: a blank picture keeps the output going.
         GST_WARNING_OBJECT(self, "drawing failed: %s", e.what());
-        st.i420.create(settings.height * 3 / 2, settings.width, CV_8UC1);
-        st.i420.rowRange(0, settings.height).setTo(16);
-        st.i420.rowRange(settings.height, st.i420.rows).setTo(128);
+        st.mosaic.invalidate();
+        st.blank.create(settings.height * 3 / 2, settings.width, CV_8UC1);
+        st.blank.rowRange(0, settings.height).setTo(16);
+        st.blank.rowRange(settings.height, st.blank.rows).setTo(128);
+        picture = &st.blank;
     }
 
     GstBuffer* out = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&st.info), nullptr);
@@ -141,7 +138,7 @@ static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* batch) {
     }
     // OpenCV's I420 is tightly packed; GStreamer's planes may be padded.
     const int w = settings.width, h = settings.height;
-    const std::uint8_t* src = st.i420.ptr<std::uint8_t>();
+    const std::uint8_t* src = picture->ptr<std::uint8_t>();
     const int widths[3] = {w, w / 2, w / 2}, heights[3] = {h, h / 2, h / 2};
     for (int p = 0; p < 3; ++p) {
         auto* dst = static_cast<std::uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, p));

@@ -23,6 +23,7 @@ struct Options {
     std::string config_file;          // empty = the embedded default
     std::string metadata_file;        // empty = none, "-" = stdout
     std::optional<int> interval;      // overrides the config's interval; -1 = auto
+    int workers = 0, threads = 0;     // ssinfer's layout; 0 = its default
     double duration = 0;              // seconds to run, 0 = until stopped
     bool require_all = false;         // exit non-zero when an input fails at start
     std::string rtsp_user, rtsp_password;

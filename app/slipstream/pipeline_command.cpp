@@ -101,9 +101,7 @@ void build_pipeline(App& app, const ss::InferConfig& config) {
     gst_util_set_object_arg(G_OBJECT(app.mux), "fps", (std::to_string(o.fps) + "/1").c_str());
     g_object_set(app.infer, "config-file", config.config_file.c_str(), nullptr);
     if (o.interval) g_object_set(app.infer, "interval", *o.interval, nullptr);
-    // Inference keeps OpenCV's default thread count. One thread costs ~13% less
-    // CPU per detection, but as the only detection thread it carried one 1080p
-    // camera fewer and ~25% fewer detections at 4 cameras on 2 cores (bench/run.sh).
+    g_object_set(app.infer, "workers", o.workers, "threads", o.threads, nullptr);
     g_object_set(app.tiler, "width", o.width, "height", o.height, nullptr);
     // The encoder gets its own thread; if it falls behind, old pictures are dropped, never queued.
     g_object_set(encode_queue, "max-size-buffers", 3u, "max-size-bytes", 0u, "max-size-time", static_cast<guint64>(0), nullptr);

@@ -2,12 +2,24 @@
 
 #include <chrono>
 
+#include "slipstream/error.hpp"
 #include "slipstream/log.hpp"
 
 namespace ss {
 
 AsyncDetector::AsyncDetector(std::unique_ptr<Detector> detector, std::function<void()> on_done)
-    : detector_(std::move(detector)), on_done_(std::move(on_done)), thread_([this] { run(); }) {}
+    : AsyncDetector([&] {
+          std::vector<std::unique_ptr<Detector>> one;
+          one.push_back(std::move(detector));
+          return one;
+      }(),
+                    std::move(on_done)) {}
+
+AsyncDetector::AsyncDetector(std::vector<std::unique_ptr<Detector>> detectors, std::function<void()> on_done)
+    : detectors_(std::move(detectors)), on_done_(std::move(on_done)) {
+    if (detectors_.empty()) throw Error("AsyncDetector: no detector");
+    for (auto& d : detectors_) threads_.emplace_back([this, &d] { run(*d); });
+}
 
 AsyncDetector::~AsyncDetector() {
     {
@@ -15,30 +27,30 @@ AsyncDetector::~AsyncDetector() {
         stop_ = true;
     }
     wake_.notify_all();
-    thread_.join();
+    for (auto& t : threads_) t.join();
 }
 
 bool AsyncDetector::busy() const {
     std::lock_guard lock(mutex_);
-    return busy_;
+    return unfinished_.size() >= detectors_.size();
 }
 
 std::uint64_t AsyncDetector::submit(std::vector<DetectionJob> jobs) {
     std::uint64_t number;
     {
         std::lock_guard lock(mutex_);
-        if (busy_ || stop_ || jobs.empty()) return 0;
-        jobs_ = std::move(jobs);
-        busy_ = true;
+        if (unfinished_.size() >= detectors_.size() || stop_ || jobs.empty()) return 0;
         number = ++jobs_started_;
+        unfinished_.insert(number);
+        waiting_.push_back({number, std::move(jobs)});
     }
-    wake_.notify_all();
+    wake_.notify_one();
     return number;
 }
 
-std::uint64_t AsyncDetector::jobs_done() const {
+bool AsyncDetector::finished(std::uint64_t number) const {
     std::lock_guard lock(mutex_);
-    return jobs_done_;
+    return number <= jobs_started_ && !unfinished_.count(number);
 }
 
 std::vector<DetectionResult> AsyncDetector::take_results() {
@@ -51,37 +63,37 @@ DetectorStats AsyncDetector::stats() const {
     return stats_;
 }
 
-void AsyncDetector::run() {
+void AsyncDetector::run(Detector& detector) {
     std::unique_lock lock(mutex_);
     for (;;) {
-        wake_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+        wake_.wait(lock, [this] { return stop_ || !waiting_.empty(); });
         if (stop_) return;
-        std::vector<DetectionJob> jobs = std::move(jobs_);
-        jobs_.clear();
+        Job job = std::move(waiting_.front());
+        waiting_.pop_front();
         lock.unlock();
 
         const auto start = std::chrono::steady_clock::now();
         std::vector<cv::Mat> images;
-        for (const auto& job : jobs) images.push_back(job.image);
+        for (const auto& frame : job.frames) images.push_back(frame.image);
         std::vector<Detections> found;
         try {
-            found = detector_->detect(images);
+            found = detector.detect(images);
         } catch (const std::exception& e) {
             // One bad frame must not stop detection for every camera.
             log(LogLevel::warning, std::string("detection failed: ") + e.what());
-            found.assign(jobs.size(), {});
+            found.assign(job.frames.size(), {});
         }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
         lock.lock();
-        for (std::size_t i = 0; i < jobs.size(); ++i) {
-            results_.push_back({jobs[i].source, jobs[i].frame_number, jobs[i].image.size(), std::move(found[i])});
+        for (std::size_t i = 0; i < job.frames.size(); ++i) {
+            const DetectionJob& f = job.frames[i];
+            results_.push_back({job.number, f.source, f.frame_number, f.image.size(), std::move(found[i])});
         }
-        stats_.frames += jobs.size();
+        stats_.frames += job.frames.size();
         stats_.busy_seconds += seconds;
-        stats_.last_ms_per_frame = 1000.0 * seconds / static_cast<double>(jobs.size());
-        busy_ = false;
-        ++jobs_done_;
+        stats_.last_ms_per_frame = 1000.0 * seconds / static_cast<double>(job.frames.size());
+        unfinished_.erase(job.number);
         if (on_done_) {
             lock.unlock();
             on_done_();

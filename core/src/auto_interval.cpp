@@ -17,8 +17,9 @@ void AutoInterval::add_frames(int count, double now) {
     window_frames_ += count;
 }
 
-void AutoInterval::add_detection_cost(double ms_per_frame) {
+void AutoInterval::add_detection_cost(double ms_per_frame, int workers) {
     if (ms_per_frame <= 0) return;
+    workers_ = std::max(workers, 1);
     cost_ms_ = cost_ms_ > 0 ? smoothing * ms_per_frame + (1 - smoothing) * cost_ms_ : ms_per_frame;
 }
 
@@ -30,8 +31,8 @@ bool AutoInterval::update(double now) {
     window_frames_ = 0;
     if (cost_ms_ <= 0 || rate_ <= 0) return false;
 
-    // Detections per second one core can give within the budget.
-    const double capacity = budget_ * 1000.0 / cost_ms_;
+    // Detections per second the detectors can give within the budget.
+    const double capacity = budget_ * workers_ * 1000.0 / cost_ms_;
     const int needed = std::clamp(static_cast<int>(std::ceil(rate_ / capacity)) - 1, 0, max_interval);
     int next = interval_;
     if (needed > interval_) {

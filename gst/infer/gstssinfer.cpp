@@ -45,13 +45,14 @@ struct Settings {
     std::string config_file;
     int interval = interval_from_config;
     int threads = 0;
+    int workers = 0;
     int max_delay_ms = default_max_delay_ms;
 };
 
 // A batch or serialized event waiting for its turn downstream; order is kept.
 struct Pending {
     GstMiniObject* item = nullptr;
-    std::uint64_t awaits_job = 0;  // the detector job running on frames of this batch, 0 if none
+    std::vector<std::uint64_t> awaits_jobs;  // detector jobs running on frames of this batch
     bool has_due = false;          // new frames of this batch still want detection
     std::chrono::steady_clock::time_point deadline;
 };
@@ -63,6 +64,7 @@ struct SourceDetections {
     guint64 submitted_frame = 0; // newest frame handed to the detector
     guint64 submitted_at = 0;    // batch number of that hand-over: round-robin order
     guint64 announced_frame = 0; // detected_frame already marked `detected` on a batch
+    std::uint64_t applied_job = 0; // job whose result `objects` holds: an older job finishing later is stale
 };
 
 struct State {
@@ -93,7 +95,7 @@ struct _SsInfer {
 
 G_DEFINE_TYPE(SsInfer, ss_infer, GST_TYPE_ELEMENT)
 
-enum { PROP_0, PROP_CONFIG_FILE, PROP_INTERVAL, PROP_THREADS, PROP_MAX_DELAY, PROP_DETECTED_FRAMES, PROP_BUSY_SECONDS,
+enum { PROP_0, PROP_CONFIG_FILE, PROP_INTERVAL, PROP_THREADS, PROP_WORKERS, PROP_MAX_DELAY, PROP_DETECTED_FRAMES, PROP_BUSY_SECONDS,
        PROP_MS_PER_FRAME };
 
 static GstStaticPadTemplate sink_template =
@@ -120,43 +122,56 @@ static std::vector<const SsBatchFrame*> due_frames(State& st, const SsBatchMeta*
     return frames;
 }
 
-// Hands up to batch-size due frames of the oldest waiting batch to the detector
-// if it is idle, and marks that batch to wait for them.
+// Keeps every idle worker busy: hands up to batch-size due frames at a time,
+// oldest waiting batch first, and marks each batch to wait for its jobs.
 static void schedule_detection(SsInfer* self) {
     State& st = *self->state;
-    if (!st.detector || st.flushing || st.detector->busy()) return;
+    if (!st.detector || st.flushing) return;
     for (auto& p : st.queue) {
-        if (!GST_IS_BUFFER(p.item) || !p.has_due) continue;
+        if (!GST_IS_BUFFER(p.item)) continue;
         SsBatchMeta* meta = ss_buffer_get_batch_meta(GST_BUFFER_CAST(p.item));
-        const auto due = due_frames(st, meta);
-        const std::size_t take = std::min<std::size_t>(due.size(), static_cast<std::size_t>(st.config->batch_size));
-        std::vector<ss::DetectionJob> jobs;
-        for (std::size_t i = 0; i < take; ++i) {
-            jobs.push_back({static_cast<int>(due[i]->source_id), due[i]->frame->number, due[i]->frame->bgr});
+        while (p.has_due) {
+            if (st.detector->busy()) return;
+            const auto due = due_frames(st, meta);
+            const std::size_t take = std::min<std::size_t>(due.size(), static_cast<std::size_t>(st.config->batch_size));
+            std::vector<ss::DetectionJob> jobs;
+            for (std::size_t i = 0; i < take; ++i) {
+                jobs.push_back({static_cast<int>(due[i]->source_id), due[i]->frame->number, due[i]->frame->bgr});
+            }
+            if (jobs.empty()) {
+                p.has_due = false;
+                break;
+            }
+            GST_LOG_OBJECT(self, "detecting %zu frame(s), first of source %d frame %" G_GUINT64_FORMAT " (last run %.1f ms/frame)",
+                           jobs.size(), jobs[0].source, jobs[0].frame_number, st.detector->stats().last_ms_per_frame);
+            const std::uint64_t job = st.detector->submit(std::move(jobs));
+            if (!job) return;
+            for (std::size_t i = 0; i < take; ++i) {
+                SourceDetections& s = st.sources[due[i]->source_id];
+                s.submitted_frame = due[i]->frame->number;
+                s.submitted_at = meta->batch_number + 1;
+            }
+            p.awaits_jobs.push_back(job);
+            p.has_due = due.size() > take;
         }
-        if (jobs.empty()) {
-            p.has_due = false;
-            continue;
-        }
-        GST_LOG_OBJECT(self, "detecting %zu frame(s), first of source %d frame %" G_GUINT64_FORMAT " (last run %.1f ms/frame)",
-                       jobs.size(), jobs[0].source, jobs[0].frame_number, st.detector->stats().last_ms_per_frame);
-        const std::uint64_t job = st.detector->submit(std::move(jobs));
-        if (!job) return;
-        for (std::size_t i = 0; i < take; ++i) {
-            SourceDetections& s = st.sources[due[i]->source_id];
-            s.submitted_frame = due[i]->frame->number;
-            s.submitted_at = meta->batch_number + 1;
-        }
-        p.awaits_job = job;
-        p.has_due = due.size() > take;
-        return;
     }
+}
+
+// Whether a job on frames of this batch is still running.
+static bool awaiting(const State& st, const Pending& p) {
+    if (!st.detector) return false;
+    for (auto job : p.awaits_jobs) {
+        if (!st.detector->finished(job)) return true;
+    }
+    return false;
 }
 
 // Puts the newest finished detections on every frame of a batch about to leave.
 static void annotate(State& st, SsBatchMeta* meta) {
     for (auto& r : st.detector->take_results()) {
         SourceDetections& s = st.sources[static_cast<guint>(r.source)];
+        if (r.job < s.applied_job) continue;
+        s.applied_job = r.job;
         s.objects = std::move(r.objects);
         s.size = r.image_size;
         s.detected_frame = r.frame_number;
@@ -185,7 +200,7 @@ static void choose_interval(SsInfer* self, const SsBatchMeta* meta) {
     for (const auto& f : *meta->frames) fresh += f.fresh && f.state == SourceState::live;
     const double now = static_cast<double>(g_get_monotonic_time()) / G_USEC_PER_SEC;
     st.chooser.add_frames(fresh, now);
-    st.chooser.add_detection_cost(st.detector->stats().last_ms_per_frame);
+    st.chooser.add_detection_cost(st.detector->stats().last_ms_per_frame, st.detector->workers());
     if (!st.chooser.update(now)) return;
     st.interval = st.chooser.interval();
     GST_INFO_OBJECT(self, "interval %d: %.1f new frames/s, %.1f ms per detection", st.interval,
@@ -281,7 +296,7 @@ static void src_loop(gpointer data) {
         Pending& head = st.queue.front();
         // A batch waits, until its deadline, for detections of its own new frames:
         // those running now, or those the busy detector will take next.
-        const bool running = head.awaits_job && st.detector && st.detector->jobs_done() < head.awaits_job;
+        const bool running = awaiting(st, head);
         const bool will_run = head.has_due && st.detector && st.detector->busy();
         if ((running || will_run) && std::chrono::steady_clock::now() < head.deadline) {
             self->state_changed->wait_until(lock, head.deadline);
@@ -289,13 +304,13 @@ static void src_loop(gpointer data) {
         }
         if (head.has_due && !running && st.detector && !st.detector->busy() && std::chrono::steady_clock::now() < head.deadline) {
             schedule_detection(self);
-            if (head.awaits_job && st.detector->jobs_done() < head.awaits_job) continue;
+            if (awaiting(st, head)) continue;
         }
         break;
     }
     Pending head = st.queue.front();
     st.queue.pop_front();
-    if ((head.awaits_job && st.detector && st.detector->jobs_done() < head.awaits_job) || head.has_due) {
+    if (awaiting(st, head) || head.has_due) {
         GST_DEBUG_OBJECT(self, "batch leaves at its deadline without all its detections");
     }
     if (GST_IS_BUFFER(head.item)) {
@@ -336,6 +351,16 @@ static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
     return gst_pad_query_default(pad, parent, query);
 }
 
+// Workers and OpenCV threads per worker. By default one single-threaded
+// network per core (up to 4): on 2 cores a forward costs ~44 ms of CPU on one
+// thread against ~63 ms spread over two, so side by side wins (bench/run.sh).
+static std::pair<int, int> worker_layout(int workers, int threads) {
+    const int cores = std::max(1, static_cast<int>(g_get_num_processors()));
+    if (workers <= 0) workers = threads > 0 ? std::max(1, cores / threads) : std::min(cores, 4);
+    if (threads <= 0) threads = std::max(1, cores / workers);
+    return {workers, threads};
+}
+
 static bool start(SsInfer* self) {
     Settings settings;
     {
@@ -346,9 +371,13 @@ static bool start(SsInfer* self) {
     try {
         auto config = ss::load_infer_config(file);
         for (const auto& warning : config.warnings) GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("%s", warning.c_str()), (nullptr));
-        if (settings.threads > 0) cv::setNumThreads(settings.threads);
+        const auto [workers, threads] = worker_layout(settings.workers, settings.threads);
+        // OpenCV's thread count is one setting for the whole process.
+        cv::setNumThreads(threads);
         auto shared = std::make_shared<const ss::InferConfig>(config);
-        auto detector = std::make_unique<ss::AsyncDetector>(std::make_unique<ss::Detector>(std::move(config)), [self] {
+        std::vector<std::unique_ptr<ss::Detector>> detectors;
+        for (int i = 0; i < workers; ++i) detectors.push_back(std::make_unique<ss::Detector>(config));
+        auto detector = std::make_unique<ss::AsyncDetector>(std::move(detectors), [self] {
             std::lock_guard lock(*self->state_lock);
             schedule_detection(self);
             self->state_changed->notify_all();
@@ -411,6 +440,7 @@ static void set_property(GObject* object, guint id, const GValue* value, GParamS
         }
         case PROP_INTERVAL: self->settings->interval = g_value_get_int(value); break;
         case PROP_THREADS: self->settings->threads = g_value_get_int(value); break;
+        case PROP_WORKERS: self->settings->workers = g_value_get_int(value); break;
         case PROP_MAX_DELAY: self->settings->max_delay_ms = g_value_get_int(value); break;
         default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
     }
@@ -428,6 +458,7 @@ static void get_property(GObject* object, guint id, GValue* value, GParamSpec* p
         case PROP_CONFIG_FILE: g_value_set_string(value, self->settings->config_file.c_str()); break;
         case PROP_INTERVAL: g_value_set_int(value, self->settings->interval); break;
         case PROP_THREADS: g_value_set_int(value, self->settings->threads); break;
+        case PROP_WORKERS: g_value_set_int(value, self->settings->workers); break;
         case PROP_MAX_DELAY: g_value_set_int(value, self->settings->max_delay_ms); break;
         case PROP_DETECTED_FRAMES: g_value_set_uint64(value, stats.frames); break;
         case PROP_BUSY_SECONDS: g_value_set_double(value, stats.busy_seconds); break;
@@ -460,7 +491,9 @@ static void ss_infer_class_init(SsInferClass* klass) {
         g_param_spec_int("interval", "Interval", "Frames skipped per source between detections (-2: from the config, -1: auto, the most the CPU sustains)",
                          -2, 1000, interval_from_config, rw));
     g_object_class_install_property(object_class, PROP_THREADS,
-        g_param_spec_int("threads", "Threads", "Inference threads (0: OpenCV's default)", 0, 256, 0, rw));
+        g_param_spec_int("threads", "Threads", "OpenCV threads per detection (0: cores / workers)", 0, 256, 0, rw));
+    g_object_class_install_property(object_class, PROP_WORKERS,
+        g_param_spec_int("workers", "Workers", "Detections run side by side, each with its own network (0: one per core, at most 4)", 0, 64, 0, rw));
     g_object_class_install_property(object_class, PROP_MAX_DELAY,
         g_param_spec_int("max-delay", "Maximum delay", "Milliseconds a batch may wait for the detection of its own frames (0: never wait)",
                          0, 5000, default_max_delay_ms, rw));

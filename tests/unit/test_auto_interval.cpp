@@ -6,14 +6,14 @@
 namespace {
 
 // Feeds `seconds` of frames at `fps` and a detection cost, in 0.1 s steps.
-void run(ss::AutoInterval& chooser, double& now, double seconds, double fps, double cost_ms) {
+void run(ss::AutoInterval& chooser, double& now, double seconds, double fps, double cost_ms, int workers = 1) {
     double owed = 0;  // fractions of a frame carried to the next step
     for (double t = 0; t < seconds; t += 0.1) {
         owed += fps / 10;
         const int frames = static_cast<int>(owed);
         owed -= frames;
         chooser.add_frames(frames, now);
-        chooser.add_detection_cost(cost_ms);
+        chooser.add_detection_cost(cost_ms, workers);
         now += 0.1;
         chooser.update(now);
     }
@@ -33,6 +33,15 @@ TEST(AutoInterval, SkipsJustEnoughFramesToStayInsideTheBudget) {
     EXPECT_EQ(chooser.interval(), 2);  // every 3rd frame: 13.3 detections/s
     EXPECT_LE(chooser.detections_per_second() * 50 / 1000.0, 0.85);
     EXPECT_NEAR(chooser.frames_per_second(), 40, 1);
+}
+
+TEST(AutoInterval, CountsDetectorsRunningSideBySide) {
+    ss::AutoInterval chooser(0.85, 2.0);
+    double now = 0;
+    // 40 frames/s x 50 ms on each of two workers: together they take 34/s at 85%.
+    run(chooser, now, 10, 40, 50, 2);
+    EXPECT_EQ(chooser.interval(), 1);  // every 2nd frame: 20 detections/s, 10 per worker
+    EXPECT_LE(chooser.detections_per_second() / 2 * 50 / 1000.0, 0.85);
 }
 
 TEST(AutoInterval, LowersTheIntervalWhenLoadDrops) {

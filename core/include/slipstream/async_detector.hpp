@@ -1,12 +1,19 @@
 #pragma once
-// Runs a Detector on its own thread so that nothing on the way to the output
-// ever waits for inference: callers hand over frames when the worker is idle
+// Runs detectors on their own threads so that nothing on the way to the output
+// ever waits for inference: callers hand over frames while a worker is idle
 // and collect results whenever they are ready.
+//
+// Several workers, each with its own Detector (its own network), run jobs side
+// by side. On a few cores that beats one network spread over all of them:
+// OpenCV's DNN threads spin and wait on each other, so one forward on two
+// threads costs ~40% more CPU than on one (bench/run.sh, floors).
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -23,6 +30,7 @@ struct DetectionJob {
 };
 
 struct DetectionResult {
+    std::uint64_t job = 0;  // the number submit() returned: later jobs hold newer frames
     int source = 0;
     std::uint64_t frame_number = 0;
     cv::Size image_size;
@@ -31,42 +39,51 @@ struct DetectionResult {
 
 struct DetectorStats {
     std::uint64_t frames = 0;          // frames detected so far
-    double busy_seconds = 0;           // time spent detecting
+    double busy_seconds = 0;           // time spent detecting, summed over workers
     double last_ms_per_frame = 0;      // of the latest job
 };
 
 class AsyncDetector {
 public:
-    // on_done, if given, is called on the worker thread after each job's results are stored.
+    // One worker thread per detector; all must share one config. on_done, if
+    // given, is called on a worker thread after each job's results are stored.
+    explicit AsyncDetector(std::vector<std::unique_ptr<Detector>> detectors, std::function<void()> on_done = {});
     explicit AsyncDetector(std::unique_ptr<Detector> detector, std::function<void()> on_done = {});
     ~AsyncDetector();
     AsyncDetector(const AsyncDetector&) = delete;
     AsyncDetector& operator=(const AsyncDetector&) = delete;
 
+    // True when every worker has a job.
     bool busy() const;
-    // Starts detecting `jobs` unless a job is still running; returns the job's
-    // number (1, 2, ...) or 0 when it did not start.
+    // Starts detecting `jobs` on an idle worker; returns the job's number
+    // (1, 2, ...) or 0 when every worker is busy.
     std::uint64_t submit(std::vector<DetectionJob> jobs);
-    // Number of the last job whose results are ready.
-    std::uint64_t jobs_done() const;
-    // Results finished since the last call.
+    // Whether the results of job `number` are ready (jobs may finish out of order).
+    bool finished(std::uint64_t number) const;
+    // Results finished since the last call, in the order they finished.
     std::vector<DetectionResult> take_results();
     DetectorStats stats() const;
-    const InferConfig& config() const { return detector_->config(); }
+    int workers() const { return static_cast<int>(detectors_.size()); }
+    const InferConfig& config() const { return detectors_.front()->config(); }
 
 private:
-    void run();
+    struct Job {
+        std::uint64_t number = 0;
+        std::vector<DetectionJob> frames;
+    };
+    void run(Detector& detector);
 
-    std::unique_ptr<Detector> detector_;
+    std::vector<std::unique_ptr<Detector>> detectors_;
     std::function<void()> on_done_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
-    std::vector<DetectionJob> jobs_;
+    std::deque<Job> waiting_;           // never longer than the idle workers
+    std::set<std::uint64_t> unfinished_;  // submitted, results not stored yet
     std::vector<DetectionResult> results_;
     DetectorStats stats_;
-    bool busy_ = false, stop_ = false;
-    std::uint64_t jobs_started_ = 0, jobs_done_ = 0;
-    std::thread thread_;
+    bool stop_ = false;
+    std::uint64_t jobs_started_ = 0;
+    std::vector<std::thread> threads_;
 };
 
 }  // namespace ss

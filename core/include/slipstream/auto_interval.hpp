@@ -1,6 +1,7 @@
 #pragma once
 // interval=auto: the largest detection rate the machine sustains. Detecting
-// every (interval+1)-th new frame must cost at most `budget` of one core, from
+// every (interval+1)-th new frame must keep the detectors busy at most `budget`
+// of the time, from
 // the measured rate of new frames and the measured cost of one detection.
 // Re-evaluated every `period` seconds; it lowers the interval again only when
 // the lower one stays clearly inside the budget, so it does not flap.
@@ -12,8 +13,9 @@ public:
 
     // New frames seen at time `now` (seconds, any monotonic origin).
     void add_frames(int count, double now);
-    // Cost of one detected frame, in milliseconds.
-    void add_detection_cost(double ms_per_frame);
+    // Wall time of one detected frame, in milliseconds, on one of `workers`
+    // detectors that run side by side.
+    void add_detection_cost(double ms_per_frame, int workers = 1);
     // Recomputes when a period has passed; returns true when the interval changed.
     bool update(double now);
 
@@ -28,6 +30,7 @@ private:
     double window_start_ = -1;
     int window_frames_ = 0;
     double rate_ = 0, cost_ms_ = 0;
+    int workers_ = 1;
     int interval_ = 0;
 };
 

@@ -1,0 +1,148 @@
+// ss::AsyncDetector: jobs run on worker threads, each with its own detector, on
+// the tiny NanoDet model of make_test_models.py; results must be exactly what a
+// detector called directly returns, whatever order the workers finish in.
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+
+#include <gtest/gtest.h>
+#include <opencv2/core.hpp>
+
+#include "slipstream/async_detector.hpp"
+#include "slipstream/config.hpp"
+#include "test_util.hpp"
+
+using namespace sstest;
+
+namespace {
+
+const fs::path models_dir = SS_TEST_MODELS_DIR;
+
+cv::Mat grey(int level) { return cv::Mat(64, 64, CV_8UC3, cv::Scalar::all(level)); }
+
+class AsyncDetectorTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!fs::exists(models_dir / "nanodet.onnx")) GTEST_SKIP() << "test models missing in " << models_dir;
+        config_ = ss::load_infer_config(dir_.write(
+            "config.txt", "[property]\nonnx-file=" + (models_dir / "nanodet.onnx").string() +
+                              "\nnet-scale-factor=0.00392156862745098\ninfer-dims=3;64;64\nnum-detected-classes=3\n"
+                              "parse-bbox-func-name=nanodet\nbatch-size=2\n"
+                              "[class-attrs-all]\npre-cluster-threshold=0.25\nnms-iou-threshold=0.5\n"));
+    }
+
+    std::unique_ptr<ss::AsyncDetector> make(int workers) {
+        std::vector<std::unique_ptr<ss::Detector>> detectors;
+        for (int i = 0; i < workers; ++i) detectors.push_back(std::make_unique<ss::Detector>(config_));
+        return std::make_unique<ss::AsyncDetector>(std::move(detectors), [this] {
+            std::lock_guard lock(mutex_);
+            ++done_calls_;
+            changed_.notify_all();
+        });
+    }
+
+    // Waits (at most 10 s) until job `number` is finished.
+    void wait_for(const ss::AsyncDetector& detector, std::uint64_t number) {
+        std::unique_lock lock(mutex_);
+        ASSERT_TRUE(changed_.wait_for(lock, std::chrono::seconds(10), [&] { return detector.finished(number); }))
+            << "job " << number << " did not finish";
+    }
+
+    TempDir dir_;
+    ss::InferConfig config_;
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    int done_calls_ = 0;
+};
+
+}  // namespace
+
+TEST_F(AsyncDetectorTest, NeedsADetector) {
+    EXPECT_THROW(ss::AsyncDetector(std::vector<std::unique_ptr<ss::Detector>>{}), ss::Error);
+}
+
+TEST_F(AsyncDetectorTest, TakesNoMoreJobsThanWorkersAndNumbersThemInOrder) {
+    auto detector = make(2);
+    EXPECT_EQ(detector->workers(), 2);
+    EXPECT_FALSE(detector->finished(1)) << "a job never submitted is not finished";
+    EXPECT_EQ(detector->submit({}), 0u) << "an empty job is refused";
+    std::vector<std::uint64_t> accepted;
+    // Submitting as fast as possible: refused while two jobs are in flight.
+    for (int attempt = 0; accepted.size() < 6 && attempt < 1000000; ++attempt) {
+        const std::uint64_t number = detector->submit({{static_cast<int>(accepted.size()), 1, grey(100)}});
+        if (!number) {  // both workers busy (one may have finished since: not checked, it would race)
+            std::this_thread::yield();
+            continue;
+        }
+        EXPECT_EQ(number, accepted.size() + 1);
+        accepted.push_back(number);
+    }
+    ASSERT_EQ(accepted.size(), 6u);
+    for (auto n : accepted) wait_for(*detector, n);
+    EXPECT_FALSE(detector->busy());
+    EXPECT_FALSE(detector->finished(7));
+    const auto results = detector->take_results();
+    ASSERT_EQ(results.size(), 6u);
+    std::map<std::uint64_t, int> source_of_job;
+    for (const auto& r : results) source_of_job[r.job] = r.source;
+    ASSERT_EQ(source_of_job.size(), 6u);
+    for (std::uint64_t n = 1; n <= 6; ++n) EXPECT_EQ(source_of_job[n], static_cast<int>(n - 1)) << "job " << n;
+    EXPECT_EQ(detector->stats().frames, 6u);
+    EXPECT_TRUE(detector->take_results().empty()) << "results are handed out once";
+    std::lock_guard lock(mutex_);
+    EXPECT_EQ(done_calls_, 6);
+}
+
+TEST_F(AsyncDetectorTest, ResultsMatchTheDetectorCalledDirectly) {
+    ss::Detector direct(config_);
+    const std::vector<int> levels = {0, 85, 170, 255, 40};
+    auto detector = make(2);
+    // Two jobs side by side: frames 0-2 as one batch (split 2 + 1 by batch-size), 3-4 as another.
+    std::vector<ss::DetectionJob> first, second;
+    for (std::size_t i = 0; i < levels.size(); ++i) {
+        ss::DetectionJob job{static_cast<int>(i), 10 + i, grey(levels[i])};
+        (i < 3 ? first : second).push_back(job);
+    }
+    const auto a = detector->submit(first);
+    const auto b = detector->submit(second);
+    ASSERT_TRUE(a && b);
+    wait_for(*detector, a);
+    wait_for(*detector, b);
+    const auto results = detector->take_results();
+    ASSERT_EQ(results.size(), levels.size());
+    for (const auto& r : results) {
+        SCOPED_TRACE("source " + std::to_string(r.source));
+        const auto expected = direct.detect(grey(levels[static_cast<std::size_t>(r.source)]));
+        EXPECT_EQ(r.frame_number, 10u + static_cast<std::uint64_t>(r.source));
+        EXPECT_EQ(r.job, r.source < 3 ? a : b);
+        EXPECT_EQ(r.image_size, cv::Size(64, 64));
+        ASSERT_EQ(r.objects.size(), expected.size());
+        ASSERT_FALSE(expected.empty());
+        for (std::size_t k = 0; k < expected.size(); ++k) {
+            EXPECT_EQ(r.objects[k].class_id, expected[k].class_id);
+            EXPECT_FLOAT_EQ(r.objects[k].confidence, expected[k].confidence);
+            EXPECT_FLOAT_EQ(r.objects[k].box.left, expected[k].box.left);
+            EXPECT_FLOAT_EQ(r.objects[k].box.bottom(), expected[k].box.bottom());
+        }
+    }
+}
+
+TEST_F(AsyncDetectorTest, AFailingJobFinishesEmptyAndTheWorkerGoesOn) {
+    LogCapture logs;
+    auto detector = make(1);
+    const auto bad = detector->submit({{0, 1, cv::Mat()}});
+    ASSERT_NE(bad, 0u);
+    wait_for(*detector, bad);
+    auto results = detector->take_results();
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_TRUE(results[0].objects.empty());
+    ASSERT_FALSE(logs.messages.empty());
+    EXPECT_NE(logs.messages[0].find("detection failed"), std::string::npos) << logs.messages[0];
+    const auto good = detector->submit({{0, 2, grey(255)}});
+    ASSERT_NE(good, 0u);
+    wait_for(*detector, good);
+    results = detector->take_results();
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_FALSE(results[0].objects.empty());
+}

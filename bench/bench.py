@@ -112,6 +112,7 @@ class Bench:
                         "one_thread": {str(k): v for k, v in single.items()}}
         # The floor is the cheapest way to run the pipeline's batch (1).
         r["forward_cpu_s"] = min(default[1]["cpu_s_per_forward"], single[1]["cpu_s_per_forward"])
+        r["forward_one_thread_cpu_s"] = single[1]["cpu_s_per_forward"]
         self.log("floors: encode 1200x600 I420 @30 (x264enc as slipstream sets it)")
         r["encode"] = {}
         for name, cameras, size, fps in (("4x768x576_10", 4, (768, 576), 10), ("1x768x576_10", 1, (768, 576), 10)):
@@ -210,10 +211,33 @@ class Bench:
         return result
 
     # ------------------------------------------------------------ efficiency
-    def floor_per_s(self, cameras, camera_key, camera_fps, detections_per_s, encode_key):
+    def forward_now(self):
+        """The one-thread forward floor again, in a few seconds. This VM's speed
+        drifts: the same pinned forward took 42 ms and 57 ms of CPU minutes apart
+        (2026-11-24), so each efficiency figure uses the floor measured around
+        its own run, not the one from the start of the benchmark."""
+        runs = (3, 11) if self.quick else (4, 24)
+        single = floors.forward_floor(["taskset", "-c", "0", self.bench_detector], {"input": 416}, [1], self.work, runs)
+        return single[1]["cpu_s_per_forward"]
+
+    def run_with_floor(self, measure):
+        """Runs measure() between two forward-floor checks; returns its result with
+        the floor of that moment (the checks' mean, scaled like the main floor)."""
+        before = self.forward_now()
+        run = measure()
+        after = self.forward_now()
+        f = self.results["floors"]
+        scale = f["forward_cpu_s"] / f.get("forward_one_thread_cpu_s", f["forward_cpu_s"])
+        run["forward_check_ms"] = {"before": round(before * 1000, 1), "after": round(after * 1000, 1)}
+        run["forward_floor_cpu_s"] = (before + after) / 2 * scale
+        self.log("  forward floor around the run: %.1f / %.1f ms (at the floors: %.1f ms)" %
+                 (before * 1000, after * 1000, f["forward_cpu_s"] * 1000))
+        return run
+
+    def floor_per_s(self, cameras, camera_key, camera_fps, detections_per_s, encode_key, forward_cpu_s=None):
         f = self.results["floors"]
         decode = f[camera_key]["cpu_s_per_frame"] * camera_fps * cameras
-        forward = f["forward_cpu_s"] * detections_per_s
+        forward = (forward_cpu_s or f["forward_cpu_s"]) * detections_per_s
         encode = f["encode"][encode_key]["cpu_s_per_frame"] * OUT_FPS
         return {"decode": round(decode, 3), "forward": round(forward, 3), "encode": round(encode, 3),
                 "total": round(decode + forward + encode, 3)}
@@ -225,9 +249,11 @@ class Bench:
         try:
             for k in intervals:
                 self.log("efficiency: 4 cameras 768x576@10, interval %d" % k)
-                run = self.run_slipstream(cam.urls, k, self.d("efficiency"), self.d("efficiency_warmup"),
-                                          "eff-4-k%d" % k, 10, extra_trees={"camsim": cam.pid})
-                run["floor_per_s"] = self.floor_per_s(4, "decode_768x576_10", 10, run["detections_per_s"], "4x768x576_10")
+                run = self.run_with_floor(lambda: self.run_slipstream(
+                    cam.urls, k, self.d("efficiency"), self.d("efficiency_warmup"), "eff-4-k%d" % k, 10,
+                    extra_trees={"camsim": cam.pid}))
+                run["floor_per_s"] = self.floor_per_s(4, "decode_768x576_10", 10, run["detections_per_s"], "4x768x576_10",
+                                                      run["forward_floor_cpu_s"])
                 run["efficiency"] = round(run["cpu_per_s"] / run["floor_per_s"]["total"], 3)
                 run["tracking"] = tracking_stats(run["_records"], *run["_window"], 4, 10)
                 r.append(strip(run))
@@ -484,11 +510,13 @@ class Bench:
             reader = StampReader(4, cam.shape[:2], STAMP_CELL)
             self.log("latency: slipstream, 4 stamped cameras 768x576@10, default interval, %d s measured" %
                      self.d("latency"))
-            run = self.run_slipstream(cam.urls, None, duration, self.d("latency_warmup"), "latency-4", 10,
-                                      extra_trees={"camsim": cam.pid}, viewer=lambda url: Viewer(url, reader))
+            run = self.run_with_floor(lambda: self.run_slipstream(
+                cam.urls, None, duration, self.d("latency_warmup"), "latency-4", 10,
+                extra_trees={"camsim": cam.pid}, viewer=lambda url: Viewer(url, reader)))
             run["glass_to_glass"] = glass_to_glass(run["_pictures"], send_log, *run["_real_window"],
                                                    edge_s=min(10.0, self.d("latency") / 3))
-            run["floor_per_s"] = self.floor_per_s(4, "decode_768x576_10", 10, run["detections_per_s"], "4x768x576_10")
+            run["floor_per_s"] = self.floor_per_s(4, "decode_768x576_10", 10, run["detections_per_s"], "4x768x576_10",
+                                                  run["forward_floor_cpu_s"])
             run["efficiency"] = round(run["cpu_per_s"] / run["floor_per_s"]["total"], 3)
             r["slipstream"] = strip(run)
             g = run["glass_to_glass"]
@@ -632,6 +660,9 @@ def table(results):
         add("efficiency", "4 cams 768x576@10 k=%s: CPU/s vs floor/s (%.1f det/s)" % (run["interval"], run["detections_per_s"]),
             "%.2f / %.2f" % (run["cpu_per_s"], fl["total"]), "", fmt(run["efficiency"]), "<= 1.10",
             status(run["efficiency"] <= 1.10))
+        fc = run.get("forward_check_ms")
+        if fc:
+            add("efficiency", "  its forward floor, before / after the run, CPU ms", "%s / %s" % (fc["before"], fc["after"]))
     lat = results.get("latency", {})
     s, p = lat.get("slipstream"), lat.get("peer")
     if s:

@@ -111,7 +111,7 @@ const std::vector<Setting>& settings() {
          }},
         {"--workers", "DETECT_WORKERS", "N", "detections run side by side, one network each (default 0: one per core, at most 4)",
          [](Options& o, const std::string& v) { return parse_int(v, 0, 64, o.workers); }},
-        {"--threads", "DETECT_THREADS", "N", "OpenCV threads per detection (default 0: cores / workers)",
+        {"--threads", "DETECT_THREADS", "N", "OpenCV's thread pool, shared by the workers (default 0: 1 with a worker per core, else all cores)",
          [](Options& o, const std::string& v) { return parse_int(v, 0, 256, o.threads); }},
         {"--duration", "DURATION", "SECONDS", "stop after this many seconds (default: run until stopped)",
          [](Options& o, const std::string& v) { return parse_double(v, 0, 1e9, o.duration); }},

@@ -18,7 +18,18 @@ AsyncDetector::AsyncDetector(std::unique_ptr<Detector> detector, std::function<v
 AsyncDetector::AsyncDetector(std::vector<std::unique_ptr<Detector>> detectors, std::function<void()> on_done)
     : detectors_(std::move(detectors)), on_done_(std::move(on_done)) {
     if (detectors_.empty()) throw Error("AsyncDetector: no detector");
-    for (auto& d : detectors_) threads_.emplace_back([this, &d] { run(*d); });
+    try {
+        for (auto& d : detectors_) threads_.emplace_back([this, &d] { run(*d); });
+    } catch (...) {
+        // No destructor runs for a half-built object: stop the workers already started.
+        {
+            std::lock_guard lock(mutex_);
+            stop_ = true;
+        }
+        wake_.notify_all();
+        for (auto& t : threads_) t.join();
+        throw;
+    }
 }
 
 AsyncDetector::~AsyncDetector() {

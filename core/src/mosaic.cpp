@@ -25,8 +25,10 @@ bool same_objects(const Detections& a, const Detections& b) {
     return true;
 }
 
-// As the NO SIGNAL text shows it.
-long shown_seconds(const TileContent& tile) { return tile.no_signal ? std::lround(tile.seconds_since_frame) : 0; }
+// As the NO SIGNAL text ("%.0f") shows it: printf rounds in the current mode, as nearbyint does.
+long shown_seconds(const TileContent& tile) {
+    return tile.no_signal ? static_cast<long>(std::nearbyint(tile.seconds_since_frame)) : 0;
+}
 
 }  // namespace
 
@@ -51,10 +53,11 @@ void Mosaic::update(cv::Size size, const std::vector<TileContent>& tiles, const 
     }
     const int n = static_cast<int>(tiles.size());
     tiles_drawn_ = 0;
-    if (size != size_ || n != sources_ || &labels != labels_) {
+    // Labels name every box: other labels (a new detector config) redraw everything.
+    if (size != size_ || n != sources_ || labels.labels != labels_) {
         size_ = size;
         sources_ = n;
-        labels_ = &labels;
+        labels_ = labels.labels;
         canvas_.create(size, CV_8UC3);
         i420_.create(size.height * 3 / 2, size.width, CV_8UC1);
         // Cells past the last source are drawn by no tile.

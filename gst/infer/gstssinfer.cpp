@@ -2,12 +2,13 @@
  * SECTION:element-ssinfer
  *
  * Object detection on batches from ssbatchmux, configured by an nvinfer-style
- * INI file (#SsInfer:config-file). Detection runs on its own thread; upstream
- * never waits for it. A batch whose frames were handed to the detector waits
- * on this element's own thread for their results, at most
- * #SsInfer:max-delay, so boxes match the frame they were found in; after
- * that it leaves with the newest finished detections. Frames arriving while
- * the detector is busy are skipped for detection (never for display). Sources
+ * INI file (#SsInfer:config-file). Detection runs on worker threads
+ * (#SsInfer:workers, each with its own network); upstream never waits for
+ * them. A batch whose frames were handed to a worker waits on this element's
+ * own thread for their results, at most #SsInfer:max-delay, so boxes match
+ * the frame they were found in; after that it leaves with the newest finished
+ * detections. Frames arriving while every worker is busy are skipped for
+ * detection (never for display). Sources
  * are served round-robin, oldest detection first, batch-size frames per run;
  * `interval` skips frames per source as nvinfer does.
  *
@@ -64,7 +65,8 @@ struct SourceDetections {
     guint64 submitted_frame = 0; // newest frame handed to the detector
     guint64 submitted_at = 0;    // batch number of that hand-over: round-robin order
     guint64 announced_frame = 0; // detected_frame already marked `detected` on a batch
-    std::uint64_t applied_job = 0; // job whose result `objects` holds: an older job finishing later is stale
+    std::uint64_t submitted_job = 0; // detector job of submitted_frame
+    std::uint64_t stale_before = 0;  // results of lower-numbered jobs are stale: older than `objects`, or from before a restart
 };
 
 struct State {
@@ -111,7 +113,11 @@ static std::vector<const SsBatchFrame*> due_frames(State& st, const SsBatchMeta*
     for (const auto& f : *meta->frames) {
         if (!f.fresh || !f.frame || f.state != SourceState::live) continue;
         SourceDetections& s = st.sources[f.source_id];
-        if (f.frame->number < s.submitted_frame) s = {};  // the source restarted
+        if (f.frame->number < s.submitted_frame) {  // the source restarted: forget it, and its jobs still running
+            const std::uint64_t stale = s.submitted_job + 1;
+            s = {};
+            s.stale_before = stale;
+        }
         const guint64 last = std::max(s.submitted_frame, s.detected_frame);
         if (f.frame->number <= last || (last && f.frame->number < last + interval + 1)) continue;
         due.emplace_back(s.submitted_at, &f);
@@ -150,6 +156,7 @@ static void schedule_detection(SsInfer* self) {
                 SourceDetections& s = st.sources[due[i]->source_id];
                 s.submitted_frame = due[i]->frame->number;
                 s.submitted_at = meta->batch_number + 1;
+                s.submitted_job = job;
             }
             p.awaits_jobs.push_back(job);
             p.has_due = due.size() > take;
@@ -170,8 +177,8 @@ static bool awaiting(const State& st, const Pending& p) {
 static void annotate(State& st, SsBatchMeta* meta) {
     for (auto& r : st.detector->take_results()) {
         SourceDetections& s = st.sources[static_cast<guint>(r.source)];
-        if (r.job < s.applied_job) continue;
-        s.applied_job = r.job;
+        if (r.job < s.stale_before) continue;  // workers finish out of order
+        s.stale_before = r.job + 1;
         s.objects = std::move(r.objects);
         s.size = r.image_size;
         s.detected_frame = r.frame_number;
@@ -351,13 +358,15 @@ static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
     return gst_pad_query_default(pad, parent, query);
 }
 
-// Workers and OpenCV threads per worker. By default one single-threaded
-// network per core (up to 4): on 2 cores a forward costs ~44 ms of CPU on one
-// thread against ~63 ms spread over two, so side by side wins (bench/run.sh).
+// Workers, and the size of OpenCV's thread pool, which is one for the whole
+// process and shared by all workers. By default one single-threaded network
+// per core (at most 4): on 2 cores a forward costs ~43 ms of CPU on one
+// thread against ~60 ms spread over two, so side by side wins (bench/run.sh).
+// With fewer workers than cores, the pool gets every core.
 static std::pair<int, int> worker_layout(int workers, int threads) {
     const int cores = std::max(1, static_cast<int>(g_get_num_processors()));
-    if (workers <= 0) workers = threads > 0 ? std::max(1, cores / threads) : std::min(cores, 4);
-    if (threads <= 0) threads = std::max(1, cores / workers);
+    if (workers <= 0) workers = std::min(cores, 4);
+    if (threads <= 0) threads = workers >= cores ? 1 : cores;
     return {workers, threads};
 }
 
@@ -372,8 +381,7 @@ static bool start(SsInfer* self) {
         auto config = ss::load_infer_config(file);
         for (const auto& warning : config.warnings) GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("%s", warning.c_str()), (nullptr));
         const auto [workers, threads] = worker_layout(settings.workers, settings.threads);
-        // OpenCV's thread count is one setting for the whole process.
-        cv::setNumThreads(threads);
+        cv::setNumThreads(threads);  // also used by scaling and drawing elsewhere in the process
         auto shared = std::make_shared<const ss::InferConfig>(config);
         std::vector<std::unique_ptr<ss::Detector>> detectors;
         for (int i = 0; i < workers; ++i) detectors.push_back(std::make_unique<ss::Detector>(config));
@@ -491,7 +499,7 @@ static void ss_infer_class_init(SsInferClass* klass) {
         g_param_spec_int("interval", "Interval", "Frames skipped per source between detections (-2: from the config, -1: auto, the most the CPU sustains)",
                          -2, 1000, interval_from_config, rw));
     g_object_class_install_property(object_class, PROP_THREADS,
-        g_param_spec_int("threads", "Threads", "OpenCV threads per detection (0: cores / workers)", 0, 256, 0, rw));
+        g_param_spec_int("threads", "Threads", "OpenCV's thread pool, one for the whole process, shared by the workers (0: 1 with a worker per core, else every core)", 0, 256, 0, rw));
     g_object_class_install_property(object_class, PROP_WORKERS,
         g_param_spec_int("workers", "Workers", "Detections run side by side, each with its own network (0: one per core, at most 4)", 0, 64, 0, rw));
     g_object_class_install_property(object_class, PROP_MAX_DELAY,
@@ -500,7 +508,7 @@ static void ss_infer_class_init(SsInferClass* klass) {
     g_object_class_install_property(object_class, PROP_DETECTED_FRAMES,
         g_param_spec_uint64("detected-frames", "Detected frames", "Frames detected so far", 0, G_MAXUINT64, 0, ro));
     g_object_class_install_property(object_class, PROP_BUSY_SECONDS,
-        g_param_spec_double("busy-seconds", "Busy seconds", "Time spent detecting so far", 0, G_MAXDOUBLE, 0, ro));
+        g_param_spec_double("busy-seconds", "Busy seconds", "Time spent detecting so far, summed over workers (can exceed the time run)", 0, G_MAXDOUBLE, 0, ro));
     g_object_class_install_property(object_class, PROP_MS_PER_FRAME,
         g_param_spec_double("ms-per-frame", "Milliseconds per frame", "Detection time per frame of the latest run", 0, G_MAXDOUBLE, 0, ro));
     gst_element_class_add_static_pad_template(element_class, &sink_template);

@@ -128,3 +128,17 @@ TEST(Mosaic, RefusesAnOddSize) {
     ss::Mosaic mosaic;
     EXPECT_THROW(mosaic.update({641, 480}, {}, labels), ss::Error);
 }
+
+TEST(Mosaic, OtherLabelsRedrawEverything) {
+    ss::InferConfig first, second;
+    first.labels = {"person"};
+    second.labels = {"car"};
+    Scene scene(2);
+    ss::Mosaic mosaic;
+    mosaic.update({640, 360}, scene.tiles, first);
+    mosaic.update({640, 360}, scene.tiles, first);
+    EXPECT_EQ(mosaic.tiles_drawn(), 0);
+    mosaic.update({640, 360}, scene.tiles, second);
+    EXPECT_EQ(mosaic.tiles_drawn(), 2);
+    expect_same(mosaic.i420(), full_render({640, 360}, scene.tiles, second));
+}

@@ -42,7 +42,7 @@ private:
 
     cv::Size size_;
     int sources_ = -1;
-    const InferConfig* labels_ = nullptr;
+    std::vector<std::string> labels_;  // of the config the tiles were drawn with
     cv::Mat canvas_;  // BGR
     cv::Mat i420_;
     std::vector<Drawn> drawn_;

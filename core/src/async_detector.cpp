@@ -7,32 +7,20 @@
 
 namespace ss {
 
-AsyncDetector::AsyncDetector(std::unique_ptr<Detector> detector, std::function<void()> on_done)
-    : AsyncDetector([&] {
-          std::vector<std::unique_ptr<Detector>> one;
-          one.push_back(std::move(detector));
-          return one;
-      }(),
-                    std::move(on_done)) {}
-
 AsyncDetector::AsyncDetector(std::vector<std::unique_ptr<Detector>> detectors, std::function<void()> on_done)
     : detectors_(std::move(detectors)), on_done_(std::move(on_done)) {
     if (detectors_.empty()) throw Error("AsyncDetector: no detector");
     try {
         for (auto& d : detectors_) threads_.emplace_back([this, &d] { run(*d); });
     } catch (...) {
-        // No destructor runs for a half-built object: stop the workers already started.
-        {
-            std::lock_guard lock(mutex_);
-            stop_ = true;
-        }
-        wake_.notify_all();
-        for (auto& t : threads_) t.join();
+        stop_workers();  // no destructor runs for a half-built object
         throw;
     }
 }
 
-AsyncDetector::~AsyncDetector() {
+AsyncDetector::~AsyncDetector() { stop_workers(); }
+
+void AsyncDetector::stop_workers() {
     {
         std::lock_guard lock(mutex_);
         stop_ = true;

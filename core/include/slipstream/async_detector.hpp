@@ -48,7 +48,6 @@ public:
     // One worker thread per detector; all must share one config. on_done, if
     // given, is called on a worker thread after each job's results are stored.
     explicit AsyncDetector(std::vector<std::unique_ptr<Detector>> detectors, std::function<void()> on_done = {});
-    explicit AsyncDetector(std::unique_ptr<Detector> detector, std::function<void()> on_done = {});
     ~AsyncDetector();
     AsyncDetector(const AsyncDetector&) = delete;
     AsyncDetector& operator=(const AsyncDetector&) = delete;
@@ -72,6 +71,7 @@ private:
         std::vector<DetectionJob> frames;
     };
     void run(Detector& detector);
+    void stop_workers();  // waiting jobs are dropped
 
     std::vector<std::unique_ptr<Detector>> detectors_;
     std::function<void()> on_done_;

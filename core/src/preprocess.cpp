@@ -62,18 +62,28 @@ InputTransform Preprocessor::run(const cv::Mat& image, float* dst) const {
         channel_of[2] = rgb ? 0 : 2;
     }
     const std::size_t plane = static_cast<std::size_t>(height_) * width_;
+    if (order_ == InputOrder::nchw) {
+        // One plane per model channel: OpenCV's vectorised channel copy and
+        // scaling write straight into the tensor.
+        cv::Mat channel;
+        for (int c = 0; c < channels_; ++c) {
+            cv::Mat out(height_, width_, CV_32F, dst + c * plane);
+            if (step == 1) {
+                channel = canvas;
+            } else {
+                cv::extractChannel(canvas, channel, channel_of[c]);
+            }
+            channel.convertTo(out, CV_32F, scale_, -scale_ * offsets_[c]);
+        }
+        return transform;
+    }
     for (int y = 0; y < height_; ++y) {
         const std::uint8_t* row = canvas.ptr<std::uint8_t>(y);
         for (int c = 0; c < channels_; ++c) {
             const float offset = offsets_[c], scale = scale_;
             const std::uint8_t* in = row + channel_of[c];
-            if (order_ == InputOrder::nchw) {
-                float* out = dst + c * plane + static_cast<std::size_t>(y) * width_;
-                for (int x = 0; x < width_; ++x) out[x] = scale * (static_cast<float>(in[x * step]) - offset);
-            } else {
-                float* out = dst + (static_cast<std::size_t>(y) * width_) * channels_ + c;
-                for (int x = 0; x < width_; ++x) out[x * channels_] = scale * (static_cast<float>(in[x * step]) - offset);
-            }
+            float* out = dst + (static_cast<std::size_t>(y) * width_) * channels_ + c;
+            for (int x = 0; x < width_; ++x) out[x * channels_] = scale * (static_cast<float>(in[x * step]) - offset);
         }
     }
     return transform;

@@ -25,6 +25,22 @@ struct Level {
     int stride, grid_w;
 };
 
+// True when some score reaches the threshold. Most anchors have none, and
+// fixed blocks of 16 let the compiler compare several scores per instruction
+// where max_element would compare one at a time.
+bool any_at_least(const float* scores, int count, float threshold) {
+    int c = 0;
+    for (; c + 16 <= count; c += 16) {
+        bool hit = false;
+        for (int i = 0; i < 16; ++i) hit |= scores[c + i] >= threshold;
+        if (hit) return true;
+    }
+    for (; c < count; ++c) {
+        if (scores[c] >= threshold) return true;
+    }
+    return false;
+}
+
 int stride_for(int anchors, int width, int height) {
     for (int s : {8, 16, 32, 64, 128}) {
         const int gw = (width + s - 1) / s, gh = (height + s - 1) / s;
@@ -49,6 +65,7 @@ public:
             const int anchors = level.scores->shape[0];
             for (int a = 0; a < anchors; ++a) {
                 const float* scores = level.scores->data + static_cast<std::size_t>(a) * classes;
+                if (!any_at_least(scores, classes, context.min_confidence)) continue;
                 const float* best = std::max_element(scores, scores + classes);
                 if (*best < context.min_confidence) continue;
                 float distance[4];

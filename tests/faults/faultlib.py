@@ -178,6 +178,14 @@ class Slipstream:
         with self.proc.lock:
             return [(ts, l) for ts, l in self.proc.err_lines if ts >= t]
 
+    def expect_first_errors(self, expected, shown):
+        """Waits for each failing input's first error line, "error: input N
+        (shown(N)): <expected[N]>; retrying in 1.0s" (reasons are regexes)."""
+        for index, reason in expected.items():
+            _, line = self.wait_stderr(rf"^error: input {index} \({re.escape(shown(index))}\): {reason}; "
+                                       rf"retrying in 1\.0s$", 20, what=f"input {index}'s error line")
+            print(f"  {line}")
+
     def wait_stderr(self, pattern, timeout, after=0.0, what=None):
         """Waits for a stderr line matching `pattern` (regex) read at or after
         monotonic time `after`; returns (time, line)."""
@@ -257,6 +265,18 @@ def run_cases(cases):
         t.join()
     if errors:
         fail("\n".join(f"[{name}] {message}" for name, message in errors.items()))
+
+
+def run_with_camsim(camsim_bin, slipstream_bin, cases, count=2, fps=10):
+    """The shape of most fault tests: logs under the build, one camsim (login
+    required) serving `count` cameras, and the cases (name -> fn(camsim)) run
+    side by side against it."""
+    harness.log_dir(slipstream_bin)
+    camsim = Camsim(camsim_bin, count=count, fps=fps, auth=f"{USER}:{PASSWORD}").start()
+    try:
+        run_cases({name: (lambda fn=fn: fn(camsim)) for name, fn in cases.items()})
+    finally:
+        camsim.stop()
 
 
 def main(test, argv):

@@ -33,6 +33,20 @@ def steady_rates(slip, skip, t0, t1, label):
             slip.check_rate(i, FPS, t0, t1, label)
 
 
+def restore(slip, relay, command, index, cut, case):
+    """Gives stream `index` its network back (relay `command`): it must resume
+    within 2 s with a "back after" line, while the others kept their rate
+    since the cut."""
+    restored = time.monotonic()
+    relay.command(command)
+    back = slip.wait_frames(index, 1, 15, after=restored, what=f"{case}: stream {index} back")
+    print(f"  stream {index} back {back - restored:.2f} s after the network came back ({command})")
+    check(back - restored <= 2.0, f"{case}: resumed {back - restored:.2f} s after the network came back (limit 2 s)")
+    slip.wait_stderr(rf"^{who(slip, index)}: back after", 5, after=restored, what=f"{case}: the back line")
+    slip.wait_frames(index, 15, 10, after=back)
+    steady_rates(slip, index, cut, time.monotonic(), case)
+
+
 def reset_case(slip, relay):
     print("reset: relay 1 resets its connections and stops listening for 6 s")
     cut = time.monotonic()
@@ -44,14 +58,7 @@ def reset_case(slip, relay):
                                after=cut, what="reset: a retry line")
     print(f"  {line}")
     time.sleep(max(0.0, cut + 6 - time.monotonic()))
-    restored = time.monotonic()
-    relay.command("listen")
-    back = slip.wait_frames(1, 1, 15, after=restored, what="reset: stream 1 back")
-    print(f"  stream 1 back {back - restored:.2f} s after the relay listened again")
-    check(back - restored <= 2.0, f"reset: resumed {back - restored:.2f} s after the network came back (limit 2 s)")
-    slip.wait_stderr(rf"^{who(slip, 1)}: back after", 5, after=restored, what="reset: the back line")
-    slip.wait_frames(1, 15, 10, after=back)
-    steady_rates(slip, 1, cut, time.monotonic(), "reset")
+    restore(slip, relay, "listen", 1, cut, "reset")
 
 
 def stall_case(slip, relay):
@@ -66,14 +73,7 @@ def stall_case(slip, relay):
     print("  " + ("\n  ".join(retries) if retries else "(no retry failed yet: one is waiting for an answer)"))
     stray = slip.frames(2, cut + 1, time.monotonic())
     check(not stray, f"stall: {len(stray)} frames of stream 2 while its network was frozen")
-    restored = time.monotonic()
-    relay.command("thaw")
-    back = slip.wait_frames(2, 1, 15, after=restored, what="stall: stream 2 back")
-    print(f"  stream 2 back {back - restored:.2f} s after the network thawed")
-    check(back - restored <= 2.0, f"stall: resumed {back - restored:.2f} s after the network came back (limit 2 s)")
-    slip.wait_stderr(rf"^{who(slip, 2)}: back after", 5, after=restored, what="stall: the back line")
-    slip.wait_frames(2, 15, 10, after=back)
-    steady_rates(slip, 2, cut, time.monotonic(), "stall")
+    restore(slip, relay, "thaw", 2, cut, "stall")
 
 
 def blip_case(slip, relay):

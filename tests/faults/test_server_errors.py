@@ -53,10 +53,7 @@ def many_inputs(camsim_bin, slipstream_bin, camsim):
     slip = faultlib.Slipstream(slipstream_bin, inputs, name="slipstream-errors")
     try:
         start = time.monotonic()
-        for index, reason in expected.items():
-            _, line = slip.wait_stderr(rf"^error: {re.escape(f'input {index} ({faultlib.masked(inputs[index])})')}: "
-                                       rf"{reason}; retrying in 1\.0s$", 20, what=f"input {index}'s error line")
-            print(f"  {line}")
+        slip.expect_first_errors(expected, lambda index: faultlib.masked(inputs[index]))
         for good in (0, 5):
             slip.wait_frames(good, 10, 30, what=f"stream {good} starting")
         # Long enough for the third attempt of each (after 1 + 2 s) and the fourth's line.
@@ -111,16 +108,11 @@ def require_all_fine(camsim_bin, slipstream_bin, camsim):
 
 
 def test(camsim_bin, slipstream_bin):
-    faultlib.harness.log_dir(slipstream_bin)
-    camsim = faultlib.Camsim(camsim_bin, count=2, fps=FPS, auth=f"{faultlib.USER}:{faultlib.PASSWORD}").start()
-    try:
-        faultlib.run_cases({
-            "errors": lambda: many_inputs(camsim_bin, slipstream_bin, camsim),
-            "require-all fails": lambda: require_all_fails(camsim_bin, slipstream_bin, camsim),
-            "require-all fine": lambda: require_all_fine(camsim_bin, slipstream_bin, camsim),
-        })
-    finally:
-        camsim.stop()
+    faultlib.run_with_camsim(camsim_bin, slipstream_bin, {
+        "errors": lambda camsim: many_inputs(camsim_bin, slipstream_bin, camsim),
+        "require-all fails": lambda camsim: require_all_fails(camsim_bin, slipstream_bin, camsim),
+        "require-all fine": lambda camsim: require_all_fine(camsim_bin, slipstream_bin, camsim),
+    }, fps=FPS)
 
 
 if __name__ == "__main__":

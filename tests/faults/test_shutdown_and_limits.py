@@ -118,15 +118,10 @@ def limits(slipstream_bin, camsim):
 
 
 def test(camsim_bin, slipstream_bin):
-    faultlib.harness.log_dir(slipstream_bin)
-    camsim = faultlib.Camsim(camsim_bin, count=2, fps=FPS, auth=f"{faultlib.USER}:{faultlib.PASSWORD}").start()
-    try:
-        faultlib.run_cases({
-            "limits": lambda: limits(slipstream_bin, camsim),
-            "shutdown": lambda: (mid_retry(slipstream_bin, camsim), mid_connect(slipstream_bin, camsim)),
-        })
-    finally:
-        camsim.stop()
+    faultlib.run_with_camsim(camsim_bin, slipstream_bin, {
+        "limits": lambda camsim: limits(slipstream_bin, camsim),
+        "shutdown": lambda camsim: (mid_retry(slipstream_bin, camsim), mid_connect(slipstream_bin, camsim)),
+    }, fps=FPS)
 
 
 if __name__ == "__main__":

@@ -207,7 +207,7 @@ class Bench:
         n = len(urls)
         result = {
             "tag": tag, "cameras": n, "interval": interval, "duration_s": duration,
-            "summary": summary, "startup_s": round(startup, 2),
+            "summary": summary, "startup_s": round(startup, 2), "stages_ms": parse_stages(child.text("err")),
             "detections_per_s": round(steady, 2), "detections_per_s_per_camera": round(steady / n, 2),
             "cpu": cpu, "cpu_per_s": cpu["cpu_per_s"]["slipstream"],
             "window": window_stats(records, window.t0, window.t1, n, edge_s=min(10.0, (window.t1 - window.t0) / 3)),
@@ -624,6 +624,17 @@ def read_jsonl(path):
     return rows
 
 
+def parse_stages(lines):
+    """The last "summary latency by stage" line: {stage: {"median", "p99"}} in ms."""
+    stages = {}
+    for line in lines:
+        if line.startswith("summary latency by stage"):
+            stages = {}
+            for name, median, p99 in re.findall(r"([a-z ]+) ([\d.]+) / ([\d.]+)", line.split(": ", 1)[1]):
+                stages[name.strip().replace(" ", "_")] = {"median": float(median), "p99": float(p99)}
+    return stages
+
+
 def parse_summary(lines):
     for line in lines:
         m = re.match(r"summary: (\d+) s, output ([\d.]+) fps, detection ([\d.]+) frames/s \(([\d.]+) per camera\)", line)
@@ -730,6 +741,14 @@ def table(results):
             status(abs(growth) < 20))
         wl = s["window"]["latency_ms"]
         add("latency", "pipeline (metadata) latency median / p99, ms", "%s / %s" % (fmt(wl["median"], 0), fmt(wl["p99"], 0)))
+        # Per stage: the camera-frame stages from the metadata in the window; the
+        # encoder's from slipstream's own summary line (the whole run).
+        stages = dict(s["window"].get("stages_ms") or {})
+        if "tiling_and_encoding" in s.get("stages_ms", {}):
+            stages["tiling_and_encoding"] = s["stages_ms"]["tiling_and_encoding"]
+        if stages:
+            add("latency", "  by stage, median / p99 ms", ", ".join(
+                "%s %s / %s" % (k.replace("_", " "), fmt(v["median"], 1), fmt(v["p99"], 1)) for k, v in stages.items()))
         add("latency", "CPU/s at 4 cams (camera + viewer not counted)", fmt(s["cpu_per_s"]), fmt(p["cpu_per_s"]) if p else "",
             ratio(s["cpu_per_s"], p["cpu_per_s"] if p else None))
         add("latency", "detections/s per camera at 4 cams", fmt(s["detections_per_s_per_camera"]),

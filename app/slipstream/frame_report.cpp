@@ -3,6 +3,7 @@
 #include <cinttypes>
 
 #include "meta/batch_meta.hpp"
+#include "meta/running_time.hpp"
 #include "slipstream/counts.hpp"
 #include "slipstream/json.hpp"
 
@@ -18,10 +19,7 @@ void FrameReport::attach(GstPad* pad) {
         GstElement* element = gst_pad_get_parent_element(pad);
         GstClockTime now = GST_CLOCK_TIME_NONE;
         if (element) {
-            if (GstClock* clock = gst_element_get_clock(element)) {
-                now = gst_clock_get_time(clock) - gst_element_get_base_time(element);
-                gst_object_unref(clock);
-            }
+            now = ss_running_time_now(element);
             gst_object_unref(element);
         }
         static_cast<FrameReport*>(data)->report(GST_PAD_PROBE_INFO_BUFFER(info), now);
@@ -29,9 +27,76 @@ void FrameReport::attach(GstPad* pad) {
     }, this, nullptr);
 }
 
+namespace {
+
+// b - a in ms; -1 where either is unknown or b comes first.
+double span_ms(GstClockTime a, GstClockTime b) {
+    if (!GST_CLOCK_TIME_IS_VALID(a) || !GST_CLOCK_TIME_IS_VALID(b) || b < a) return -1;
+    return static_cast<double>(b - a) / GST_MSECOND;
+}
+
+}  // namespace
+
+void FrameReport::record_stages(const SsBatchMeta& meta, GstClockTime pts, GstClockTime now) {
+    std::lock_guard lock(stages_lock_);
+    for (const SsBatchFrame& f : *meta.frames) {
+        if (!f.fresh || !f.frame || f.state != SourceState::live) continue;
+        const double parts[] = {span_ms(f.frame->capture, f.frame->arrival), span_ms(f.frame->arrival, pts),
+                                span_ms(pts, meta.detection_done), span_ms(meta.detection_done, now)};
+        for (int s = receive; s <= tracking; ++s) {
+            if (parts[s] >= 0) stages_[s].add(parts[s]);
+        }
+    }
+    if (GST_CLOCK_TIME_IS_VALID(pts) && GST_CLOCK_TIME_IS_VALID(now)) {
+        tiled_.emplace_back(pts, now);
+        // Pictures the leaky encode queue dropped never come out: keep only a few.
+        while (tiled_.size() > 64) tiled_.pop_front();
+    }
+}
+
+void FrameReport::attach_encoder(GstPad* encoder_sink) {
+    gst_pad_add_probe(encoder_sink, GST_PAD_PROBE_TYPE_BUFFER, +[](GstPad*, GstPadProbeInfo* info, gpointer data) {
+        auto* self = static_cast<FrameReport*>(data);
+        const GstClockTime pts = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
+        std::lock_guard lock(self->stages_lock_);
+        // Pictures the leaky queue dropped are skipped here.
+        while (!self->tiled_.empty() && self->tiled_.front().first < pts) self->tiled_.pop_front();
+        if (!self->tiled_.empty() && self->tiled_.front().first == pts) {
+            self->in_encoder_.push_back(self->tiled_.front().second);
+            self->tiled_.pop_front();
+            while (self->in_encoder_.size() > 64) self->in_encoder_.pop_front();
+        }
+        return GST_PAD_PROBE_OK;
+    }, this, nullptr);
+}
+
+void FrameReport::encoded(GstClockTime now) {
+    std::lock_guard lock(stages_lock_);
+    if (in_encoder_.empty()) return;
+    if (const double ms = span_ms(in_encoder_.front(), now); ms >= 0) stages_[tiling_encoding].add(ms);
+    in_encoder_.pop_front();
+}
+
+std::string FrameReport::stages_text() const {
+    static const char* const names[stage_count] = {"receive", "mux wait", "detection", "tracking", "tiling and encoding"};
+    std::lock_guard lock(stages_lock_);
+    if (stages_[receive].size() == 0) return {};
+    std::string text;
+    for (int s = 0; s < stage_count; ++s) {
+        char part[96];
+        std::snprintf(part, sizeof part, "%s%s %.1f / %.1f", s ? ", " : "", names[s], stages_[s].percentile(0.5),
+                      stages_[s].percentile(0.99));
+        text += part;
+    }
+    return text;
+}
+
 void FrameReport::report(GstBuffer* batch, GstClockTime now) {
     const SsBatchMeta* meta = ss_buffer_get_batch_meta(batch);
-    if (!meta || (!show_frames_ && !metadata_)) return;
+    if (!meta) return;
+    const GstClockTime tick = GST_BUFFER_PTS(batch);  // the mux's segment starts at 0: PTS is running time
+    record_stages(*meta, tick, now);
+    if (!show_frames_ && !metadata_) return;
     static const ss::InferConfig no_labels;
     const ss::InferConfig& labels = *meta->labels ? **meta->labels : no_labels;
     text_.clear();
@@ -45,14 +110,17 @@ void FrameReport::report(GstBuffer* batch, GstClockTime now) {
                      ss::counts_text(ss::count_groups(f.objects, labels.groups), labels.groups) + "\n";
         }
         if (metadata_) {
-            char head[256];
+            char head[384];
             const double pts = GST_CLOCK_TIME_IS_VALID(f.frame->pts) ? static_cast<double>(f.frame->pts) / GST_SECOND : -1;
             const double latency = GST_CLOCK_TIME_IS_VALID(f.frame->capture) && GST_CLOCK_TIME_IS_VALID(now) && now >= f.frame->capture
                                        ? static_cast<double>(now - f.frame->capture) / GST_MSECOND : -1;
             std::snprintf(head, sizeof head,
-                          "{\"stream\":%zu,\"frame\":%" G_GUINT64_FORMAT ",\"pts\":%.3f,\"latency_ms\":%.1f,\"width\":%d,"
-                          "\"height\":%d,\"detected\":%s,\"objects\":[",
-                          i, f.frame->number, pts, latency, f.frame->source_width, f.frame->source_height,
+                          "{\"stream\":%zu,\"frame\":%" G_GUINT64_FORMAT ",\"pts\":%.3f,\"latency_ms\":%.1f,"
+                          "\"stages_ms\":{\"receive\":%.1f,\"mux_wait\":%.1f,\"detection\":%.1f,\"tracking\":%.1f},"
+                          "\"width\":%d,\"height\":%d,\"detected\":%s,\"objects\":[",
+                          i, f.frame->number, pts, latency, span_ms(f.frame->capture, f.frame->arrival),
+                          span_ms(f.frame->arrival, tick), span_ms(tick, meta->detection_done),
+                          span_ms(meta->detection_done, now), f.frame->source_width, f.frame->source_height,
                           f.detected && f.detected_frame == f.frame->number ? "true" : "false");
             json_ += head;
             for (std::size_t k = 0; k < f.objects.size(); ++k) {

@@ -3,11 +3,18 @@
 // stdout and, optionally, one JSON line per frame per stream.
 #include <gst/gst.h>
 
+#include <array>
 #include <cstdio>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 
 #include "line_writer.hpp"
+#include "slipstream/recent_samples.hpp"
+
+struct SsBatchMeta;
 
 namespace slipstream {
 
@@ -18,14 +25,36 @@ public:
 
     // Attach to a pad that carries batches after detection (and tracking).
     void attach(GstPad* pad);
+    // The encoder's sink pad: pictures entering the encoder, matched to their
+    // batch by PTS (the encoder re-stamps its output, so matching happens here).
+    void attach_encoder(GstPad* encoder_sink);
+    // Each encoded picture, at the running time it came out of the encoder:
+    // one per picture that went in (x264 with zerolatency neither drops nor reorders).
+    void encoded(GstClockTime now);
+    // Median / p99 latency of each stage over recent frames, in ms, as one
+    // line's text; empty before the first frame.
+    std::string stages_text() const;
 
 private:
     void report(GstBuffer* batch, GstClockTime now);
+    void record_stages(const SsBatchMeta& meta, GstClockTime pts, GstClockTime now);
 
     bool show_frames_;
     std::unique_ptr<LineWriter> lines_, metadata_;
     std::string text_;  // reused: one write per batch
     std::string json_;
+
+    // From the camera's timestamp to the encoded picture:
+    //   receive    capture -> the mux (network, jitter buffer, decode, scaling)
+    //   mux wait   -> the output tick the frame leaves in
+    //   detection  the tick -> ssinfer lets the batch go (waiting for detections)
+    //   tracking   -> the tiler
+    //   tiling and encoding  the tiler -> out of the encoder (per output picture)
+    enum Stage { receive, mux_wait, detection, tracking, tiling_encoding, stage_count };
+    mutable std::mutex stages_lock_;
+    std::array<ss::RecentSamples, stage_count> stages_;
+    std::deque<std::pair<GstClockTime, GstClockTime>> tiled_;  // (PTS, running time at the tiler), oldest first
+    std::deque<GstClockTime> in_encoder_;  // running time at the tiler of each picture now in the encoder
 };
 
 }  // namespace slipstream

@@ -15,6 +15,7 @@
 
 #include "commands.hpp"
 #include "frame_report.hpp"
+#include "meta/running_time.hpp"
 #include "options.hpp"
 #include "plugin.hpp"
 #include "rtsp_output.hpp"
@@ -67,6 +68,11 @@ void print_status(App& app, const char* label) {
     std::fprintf(stderr, "%s: %.0f s, output %.1f fps, detection %.1f frames/s (%.2f per camera)\n", label, seconds,
                  static_cast<double>(frames - base_frames) / seconds, static_cast<double>(detected - base_detected) / seconds,
                  static_cast<double>(detected - base_detected) / seconds / cameras);
+    if (app.report) {
+        if (const std::string stages = app.report->stages_text(); !stages.empty()) {
+            std::fprintf(stderr, "%s latency by stage, median / p99 ms: %s\n", label, stages.c_str());
+        }
+    }
     app.last_status_us = now;
     app.last_output_frames = frames;
     app.last_detected = detected;
@@ -127,14 +133,16 @@ void build_pipeline(App& app, const ss::InferConfig& config) {
     app.output = std::make_unique<RtspOutput>(o, app.encoder);
     GstAppSinkCallbacks callbacks{};
     callbacks.new_sample = +[](GstAppSink* sink, gpointer data) -> GstFlowReturn {
+        auto& app = *static_cast<App*>(data);
         GstSample* sample = gst_app_sink_pull_sample(sink);
         if (sample) {
-            static_cast<RtspOutput*>(data)->push(sample);
+            app.report->encoded(ss_running_time_now(GST_ELEMENT(sink)));
+            app.output->push(sample);
             gst_sample_unref(sample);
         }
         return GST_FLOW_OK;
     };
-    gst_app_sink_set_callbacks(GST_APP_SINK(app.sink), &callbacks, app.output.get(), nullptr);
+    gst_app_sink_set_callbacks(GST_APP_SINK(app.sink), &callbacks, &app, nullptr);
 
     GstPad* tiler_src = gst_element_get_static_pad(app.tiler, "src");
     gst_pad_add_probe(tiler_src, GST_PAD_PROBE_TYPE_BUFFER, +[](GstPad*, GstPadProbeInfo*, gpointer data) {
@@ -147,6 +155,9 @@ void build_pipeline(App& app, const ss::InferConfig& config) {
     GstPad* tiler_sink = gst_element_get_static_pad(app.tiler, "sink");
     app.report->attach(tiler_sink);
     gst_object_unref(tiler_sink);
+    GstPad* encoder_sink = gst_element_get_static_pad(app.encoder, "sink");
+    app.report->attach_encoder(encoder_sink);
+    gst_object_unref(encoder_sink);
 }
 
 gboolean on_bus_message(GstBus*, GstMessage* message, gpointer data) {

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 
+#include "meta/running_time.hpp"
+
 namespace slipstream {
 
 RtspOutput::RtspOutput(const Options& options, GstElement* encoder) : options_(options), encoder_(encoder) {
@@ -121,15 +123,6 @@ void RtspOutput::on_media_configure(GstRTSPMediaFactory*, GstRTSPMedia* media, g
     self->request_key_frame();
 }
 
-static GstClockTime running_time_of(GstElement* element) {
-    GstClock* clock = gst_element_get_clock(element);
-    if (!clock) return GST_CLOCK_TIME_NONE;
-    const GstClockTime now = gst_clock_get_time(clock);
-    gst_object_unref(clock);
-    const GstClockTime base = gst_element_get_base_time(element);
-    return now > base ? now - base : 0;
-}
-
 void RtspOutput::push(GstSample* sample) {
     GstBuffer* buffer = gst_sample_get_buffer(sample);
     if (!buffer || !GST_BUFFER_PTS_IS_VALID(buffer)) return;
@@ -140,7 +133,7 @@ void RtspOutput::push(GstSample* sample) {
         if (!feed.has_offset) {
             // A viewer's stream starts at a key frame (one was requested when it joined).
             if (GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT)) continue;
-            const GstClockTime now = running_time_of(feed.appsrc);
+            const GstClockTime now = ss_running_time_now(feed.appsrc);
             if (!GST_CLOCK_TIME_IS_VALID(now)) continue;
             feed.offset = GST_CLOCK_DIFF(GST_BUFFER_PTS(buffer), now);
             feed.has_offset = true;

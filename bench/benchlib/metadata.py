@@ -89,9 +89,15 @@ def window_stats(records, t0, t1, streams, edge_s=10.0):
     lat = [r["latency_ms"] for _, r in inside if r.get("latency_ms", -1) >= 0]
     first = [r["latency_ms"] for t, r in inside if t < t0 + edge_s and r.get("latency_ms", -1) >= 0]
     last = [r["latency_ms"] for t, r in inside if t > t1 - edge_s and r.get("latency_ms", -1) >= 0]
+    stages = {}
+    for name in ("receive", "mux_wait", "detection", "tracking"):
+        values = [r["stages_ms"][name] for _, r in inside if r.get("stages_ms", {}).get(name, -1) >= 0]
+        if values:
+            stages[name] = {"median": _r(percentile(values, 50)), "p99": _r(percentile(values, 99))}
     return {
         "seconds": round(seconds, 1),
         "per_camera": per_stream,
+        "stages_ms": stages,
         "min_camera_fps": min((p["fps"] for p in per_stream), default=0),
         "min_camera_arrived_fps": min((p["arrived_fps"] for p in per_stream), default=0),
         "latency_ms": {

@@ -24,6 +24,7 @@
 #include <mutex>
 
 #include "meta/batch_meta.hpp"
+#include "meta/running_time.hpp"
 #include "slipstream/frame_convert.hpp"
 
 GST_DEBUG_CATEGORY_STATIC(ss_batch_mux_debug);
@@ -94,14 +95,7 @@ static PadState* pad_state(SsBatchMux* self, GstPad* pad) {
     return it == self->pads->end() ? nullptr : it->second.get();
 }
 
-static GstClockTime current_running_time(SsBatchMux* self) {
-    GstClock* clock = gst_element_get_clock(GST_ELEMENT(self));
-    if (!clock) return GST_CLOCK_TIME_NONE;
-    const GstClockTime now = gst_clock_get_time(clock);
-    gst_object_unref(clock);
-    const GstClockTime base = gst_element_get_base_time(GST_ELEMENT(self));
-    return now > base ? now - base : 0;
-}
+static GstClockTime current_running_time(SsBatchMux* self) { return ss_running_time_now(GST_ELEMENT(self)); }
 
 static bool to_pixel_format(GstVideoFormat format, ss::PixelFormat& out) {
     switch (format) {

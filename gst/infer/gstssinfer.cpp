@@ -28,6 +28,7 @@
 #include <mutex>
 
 #include "meta/batch_meta.hpp"
+#include "meta/running_time.hpp"
 #include "slipstream/async_detector.hpp"
 #include "slipstream/auto_interval.hpp"
 #include "slipstream/error.hpp"
@@ -322,7 +323,10 @@ static void src_loop(gpointer data) {
     }
     if (GST_IS_BUFFER(head.item)) {
         GstBuffer* buffer = GST_BUFFER_CAST(head.item);
-        if (SsBatchMeta* meta = ss_buffer_get_batch_meta(buffer); meta && st.detector) annotate(st, meta);
+        if (SsBatchMeta* meta = ss_buffer_get_batch_meta(buffer)) {
+            if (st.detector) annotate(st, meta);
+            meta->detection_done = ss_running_time_now(GST_ELEMENT(self));
+        }
         lock.unlock();
         const GstFlowReturn flow = gst_pad_push(self->srcpad, buffer);
         lock.lock();

@@ -50,6 +50,10 @@ struct SsBatchMeta {
     GstMeta meta;
     std::vector<SsBatchFrame>* frames;
     guint64 batch_number;
+    // Running time ssinfer let the batch go (after waiting for its detections);
+    // with the frames' capture and arrival times and the batch's PTS (its output
+    // tick) it gives the latency of each stage. NONE where no ssinfer ran.
+    GstClockTime detection_done;
     // Labels and class groups of the detector that filled `objects` (set by ssinfer),
     // so downstream elements can name and count objects without their own config.
     std::shared_ptr<const ss::InferConfig>* labels;

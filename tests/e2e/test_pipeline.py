@@ -7,6 +7,7 @@ once each joining within 2 s, per-frame lines and JSON metadata for every
 stream, persons found in the pedestrian video, and a clean stop on SIGTERM.
 Detection runs on every third frame (--interval 2): objects carry track ids,
 and frames between detections carry the tracker's predicted boxes."""
+import re
 import statistics
 import sys
 import threading
@@ -110,6 +111,18 @@ def main(camsim_bin, slipstream_bin):
             assert len(detected) >= 5, f"stream {i}: only {len(detected)} detected frames"
             assert any(not o["predicted"] for r in detected for o in r["objects"]), f"stream {i}: no detected boxes"
             assert len(predicted) >= len(mine) // 3, f"stream {i}: only {len(predicted)} frames with predicted boxes"
+        # Latency by stage: the four camera-frame stages split latency_ms between them,
+        # and the summary names every stage through the encoder.
+        split = [r for r in records if all(v >= 0 for v in r["stages_ms"].values())]
+        assert len(split) >= len(records) * 0.9, f"stages missing on {len(records) - len(split)} of {len(records)} frames"
+        for r in split:
+            assert abs(sum(r["stages_ms"].values()) - r["latency_ms"]) <= 0.5, f"stages do not add up: {r}"
+        stage_line = [l for l in slip.stderr() if l.startswith("summary latency by stage")]
+        print(stage_line[-1] if stage_line else "no stage line")
+        assert stage_line and all(name in stage_line[-1] for name in
+                                  ("receive", "mux wait", "detection", "tracking", "tiling and encoding"))
+        encoding = re.search(r"tiling and encoding ([\d.]+) / ([\d.]+)", stage_line[-1])
+        assert encoding and 0 < float(encoding.group(1)) < 500, f"implausible encoder stage: {stage_line[-1]}"
         # Per-frame lines agree with the metadata's format.
         assert any(l.startswith("Stream=0 Frame=") and "Persons=" in l for l in slip.stdout())
         print("test_pipeline: all checks passed")

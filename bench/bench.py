@@ -263,6 +263,8 @@ class Bench:
             # The detection workers' own CPU per detected frame, beside the forward
             # floor: tells detection's share of a miss from everything else's.
             detect_cpu = (run["cpu"].get("threads_cpu_s") or {}).get("ss-detectN")
+            # The steady detection rate the floor uses too (the metadata would miss
+            # detections that finished after their batch's deadline).
             detected = run["detections_per_s"] * run["cpu"]["seconds"]
             if detect_cpu and detected:
                 run["detect_cpu_ms_per_frame"] = round(detect_cpu / detected * 1000, 1)
@@ -630,6 +632,7 @@ def parse_stages(lines):
     for line in lines:
         if line.startswith("summary latency by stage"):
             stages = {}
+            # A stage without samples reads "n/a" and is left out.
             for name, median, p99 in re.findall(r"([a-z ]+) ([\d.]+) / ([\d.]+)", line.split(": ", 1)[1]):
                 stages[name.strip().replace(" ", "_")] = {"median": float(median), "p99": float(p99)}
     return stages
@@ -700,7 +703,7 @@ def table(results):
         """One row per run; the target applies to the setting: all its runs' CPU
         over all their floors."""
         cpu, floor = sum(r["cpu_per_s"] for r in runs), sum(r["floor_per_s"]["total"] for r in runs)
-        together = round(cpu / floor, 3) if floor else None
+        together = round(cpu / floor, 3) if floor else float("inf")
         for i, run in enumerate(runs):
             fl = run["floor_per_s"]
             add("efficiency", "%s%s: CPU/s vs floor/s (%.1f det/s)" % (

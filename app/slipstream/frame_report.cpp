@@ -41,8 +41,8 @@ void FrameReport::record_stages(const SsBatchMeta& meta, GstClockTime pts, GstCl
     std::lock_guard lock(stages_lock_);
     for (const SsBatchFrame& f : *meta.frames) {
         if (!f.fresh || !f.frame || f.state != SourceState::live) continue;
-        const double parts[] = {span_ms(f.frame->capture, f.frame->arrival), span_ms(f.frame->arrival, pts),
-                                span_ms(pts, meta.detection_done), span_ms(meta.detection_done, now)};
+        const double parts[] = {span_ms(f.frame->capture, f.frame->arrival), span_ms(f.frame->arrival, meta.built),
+                                span_ms(meta.built, meta.detection_done), span_ms(meta.detection_done, now)};
         for (int s = receive; s <= tracking; ++s) {
             if (parts[s] >= 0) stages_[s].add(parts[s]);
         }
@@ -62,9 +62,12 @@ void FrameReport::attach_encoder(GstPad* encoder_sink) {
         // Pictures the leaky queue dropped are skipped here.
         while (!self->tiled_.empty() && self->tiled_.front().first < pts) self->tiled_.pop_front();
         if (!self->tiled_.empty() && self->tiled_.front().first == pts) {
+            // x264 and x265 with zerolatency encode each picture within this push,
+            // and the appsink takes it on this same thread: one picture at most
+            // is in flight, and a stale one must not shift every later sample.
+            self->in_encoder_.clear();
             self->in_encoder_.push_back(self->tiled_.front().second);
             self->tiled_.pop_front();
-            while (self->in_encoder_.size() > 64) self->in_encoder_.pop_front();
         }
         return GST_PAD_PROBE_OK;
     }, this, nullptr);
@@ -84,8 +87,12 @@ std::string FrameReport::stages_text() const {
     std::string text;
     for (int s = 0; s < stage_count; ++s) {
         char part[96];
-        std::snprintf(part, sizeof part, "%s%s %.1f / %.1f", s ? ", " : "", names[s], stages_[s].percentile(0.5),
-                      stages_[s].percentile(0.99));
+        if (stages_[s].size() == 0) {
+            std::snprintf(part, sizeof part, "%s%s n/a", s ? ", " : "", names[s]);
+        } else {
+            std::snprintf(part, sizeof part, "%s%s %.1f / %.1f", s ? ", " : "", names[s], stages_[s].percentile(0.5),
+                          stages_[s].percentile(0.99));
+        }
         text += part;
     }
     return text;
@@ -94,8 +101,7 @@ std::string FrameReport::stages_text() const {
 void FrameReport::report(GstBuffer* batch, GstClockTime now) {
     const SsBatchMeta* meta = ss_buffer_get_batch_meta(batch);
     if (!meta) return;
-    const GstClockTime tick = GST_BUFFER_PTS(batch);  // the mux's segment starts at 0: PTS is running time
-    record_stages(*meta, tick, now);
+    record_stages(*meta, GST_BUFFER_PTS(batch), now);  // the PTS finds the picture again at the encoder
     if (!show_frames_ && !metadata_) return;
     static const ss::InferConfig no_labels;
     const ss::InferConfig& labels = *meta->labels ? **meta->labels : no_labels;
@@ -119,7 +125,7 @@ void FrameReport::report(GstBuffer* batch, GstClockTime now) {
                           "\"stages_ms\":{\"receive\":%.1f,\"mux_wait\":%.1f,\"detection\":%.1f,\"tracking\":%.1f},"
                           "\"width\":%d,\"height\":%d,\"detected\":%s,\"objects\":[",
                           i, f.frame->number, pts, latency, span_ms(f.frame->capture, f.frame->arrival),
-                          span_ms(f.frame->arrival, tick), span_ms(tick, meta->detection_done),
+                          span_ms(f.frame->arrival, meta->built), span_ms(meta->built, meta->detection_done),
                           span_ms(meta->detection_done, now), f.frame->source_width, f.frame->source_height,
                           f.detected && f.detected_frame == f.frame->number ? "true" : "false");
             json_ += head;

@@ -46,8 +46,8 @@ private:
 
     // From the camera's timestamp to the encoded picture:
     //   receive    capture -> the mux (network, jitter buffer, decode, scaling)
-    //   mux wait   -> the output tick the frame leaves in
-    //   detection  the tick -> ssinfer lets the batch go (waiting for detections)
+    //   mux wait   -> the mux builds the batch the frame leaves in (its output tick)
+    //   detection  -> ssinfer lets the batch go (waiting for its detections)
     //   tracking   -> the tiler
     //   tiling and encoding  the tiler -> out of the encoder (per output picture)
     enum Stage { receive, mux_wait, detection, tracking, tiling_encoding, stage_count };

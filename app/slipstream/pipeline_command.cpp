@@ -131,6 +131,7 @@ void build_pipeline(App& app, const ss::InferConfig& config) {
     }
 
     app.output = std::make_unique<RtspOutput>(o, app.encoder);
+    app.report = std::make_unique<FrameReport>(o.show_frames, app.metadata);  // before anything can call it
     GstAppSinkCallbacks callbacks{};
     callbacks.new_sample = +[](GstAppSink* sink, gpointer data) -> GstFlowReturn {
         auto& app = *static_cast<App*>(data);
@@ -151,7 +152,6 @@ void build_pipeline(App& app, const ss::InferConfig& config) {
     }, &app, nullptr);
     gst_object_unref(tiler_src);
 
-    app.report = std::make_unique<FrameReport>(o.show_frames, app.metadata);
     GstPad* tiler_sink = gst_element_get_static_pad(app.tiler, "sink");
     app.report->attach(tiler_sink);
     gst_object_unref(tiler_sink);

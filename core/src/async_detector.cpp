@@ -17,8 +17,10 @@ AsyncDetector::AsyncDetector(std::vector<std::unique_ptr<Detector>> detectors, s
         for (auto& d : detectors_) {
             const std::string name = "ss-detect" + std::to_string(threads_.size());
             threads_.emplace_back([this, &d, name] {
+#ifdef __linux__
                 // Named so that top -H and the benchmark can tell detection CPU apart.
                 pthread_setname_np(pthread_self(), name.c_str());
+#endif
                 run(*d);
             });
         }

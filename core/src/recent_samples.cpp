@@ -23,7 +23,8 @@ double RecentSamples::percentile(double q) const {
     std::vector<double> sorted = values_;
     const double clamped = std::clamp(q, 0.0, 1.0);
     // Nearest rank: the smallest value with at least q of the values at or below it.
-    const auto rank = static_cast<std::size_t>(std::ceil(clamped * static_cast<double>(sorted.size())));
+    // (The epsilon keeps 0.07 * 100 = 7.000000000000001 at rank 7.)
+    const auto rank = static_cast<std::size_t>(std::ceil(clamped * static_cast<double>(sorted.size()) - 1e-9));
     const std::size_t index = rank == 0 ? 0 : rank - 1;
     std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(index), sorted.end());
     return sorted[index];

@@ -367,6 +367,7 @@ static GstBuffer* build_batch(SsBatchMux* self, GstClockTime now) {
     GstBuffer* batch = gst_buffer_new();
     SsBatchMeta* meta = ss_buffer_add_batch_meta(batch);
     meta->batch_number = self->tick;
+    meta->built = now;
     std::map<guint, SsBatchFrame> ordered;
     for (auto& [pad, state] : *self->pads) {
         SsBatchFrame f;

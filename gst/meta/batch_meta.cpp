@@ -14,6 +14,7 @@ static gboolean batch_meta_init(GstMeta* meta, gpointer, GstBuffer*) {
     auto* m = reinterpret_cast<SsBatchMeta*>(meta);
     m->frames = new std::vector<SsBatchFrame>();
     m->batch_number = 0;
+    m->built = GST_CLOCK_TIME_NONE;
     m->detection_done = GST_CLOCK_TIME_NONE;
     m->labels = new std::shared_ptr<const ss::InferConfig>();
     return TRUE;
@@ -34,6 +35,7 @@ static gboolean batch_meta_transform(GstBuffer* dest, GstMeta* meta, GstBuffer*,
     SsBatchMeta* to = ss_buffer_add_batch_meta(dest);
     *to->frames = *from->frames;
     to->batch_number = from->batch_number;
+    to->built = from->built;
     to->detection_done = from->detection_done;
     *to->labels = *from->labels;
     return TRUE;

@@ -50,9 +50,11 @@ struct SsBatchMeta {
     GstMeta meta;
     std::vector<SsBatchFrame>* frames;
     guint64 batch_number;
-    // Running time ssinfer let the batch go (after waiting for its detections);
-    // with the frames' capture and arrival times and the batch's PTS (its output
-    // tick) it gives the latency of each stage. NONE where no ssinfer ran.
+    // Running times for the latency of each stage, with the frames' capture and
+    // arrival: when the mux built the batch (its PTS is the tick it was due at,
+    // which a late mux may have passed), and when ssinfer let it go after
+    // waiting for its detections (NONE where no ssinfer ran).
+    GstClockTime built;
     GstClockTime detection_done;
     // Labels and class groups of the detector that filled `objects` (set by ssinfer),
     // so downstream elements can name and count objects without their own config.

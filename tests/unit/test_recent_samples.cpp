@@ -13,6 +13,7 @@ TEST(RecentSamples, NearestRankPercentiles) {
     EXPECT_EQ(s.percentile(1.0), 100);
     EXPECT_EQ(s.percentile(0.0), 1);
     EXPECT_EQ(s.percentile(0.001), 1);
+    EXPECT_EQ(s.percentile(0.07), 7);  // 0.07 * 100 is 7.000000000000001 in doubles
 }
 
 TEST(RecentSamples, KeepsOnlyTheLatestValues) {

@@ -67,7 +67,7 @@ public:
                 const float* scores = level.scores->data + static_cast<std::size_t>(a) * classes;
                 if (!any_at_least(scores, classes, context.min_confidence)) continue;
                 const float* best = std::max_element(scores, scores + classes);
-                if (*best < context.min_confidence) continue;
+                if (!(*best >= context.min_confidence)) continue;  // also drops NaN
                 float distance[4];
                 const float* logits = level.boxes->data + static_cast<std::size_t>(a) * 4 * bins;
                 for (int side = 0; side < 4; ++side) {

@@ -1,5 +1,6 @@
 #include "frame_report.hpp"
 
+#include <array>
 #include <cinttypes>
 
 #include "meta/batch_meta.hpp"
@@ -35,14 +36,19 @@ double span_ms(GstClockTime a, GstClockTime b) {
     return static_cast<double>(b - a) / GST_MSECOND;
 }
 
+// A camera frame's receive, mux wait, detection and tracking stages, in ms.
+std::array<double, 4> frame_stages(const SsBatchFrame& f, const SsBatchMeta& meta, GstClockTime now) {
+    return {span_ms(f.frame->capture, f.frame->arrival), span_ms(f.frame->arrival, meta.built),
+            span_ms(meta.built, meta.detection_done), span_ms(meta.detection_done, now)};
+}
+
 }  // namespace
 
 void FrameReport::record_stages(const SsBatchMeta& meta, GstClockTime pts, GstClockTime now) {
     std::lock_guard lock(stages_lock_);
     for (const SsBatchFrame& f : *meta.frames) {
         if (!f.fresh || !f.frame || f.state != SourceState::live) continue;
-        const double parts[] = {span_ms(f.frame->capture, f.frame->arrival), span_ms(f.frame->arrival, meta.built),
-                                span_ms(meta.built, meta.detection_done), span_ms(meta.detection_done, now)};
+        const auto parts = frame_stages(f, meta, now);
         for (int s = receive; s <= tracking; ++s) {
             if (parts[s] >= 0) stages_[s].add(parts[s]);
         }
@@ -62,11 +68,7 @@ void FrameReport::attach_encoder(GstPad* encoder_sink) {
         // Pictures the leaky queue dropped are skipped here.
         while (!self->tiled_.empty() && self->tiled_.front().first < pts) self->tiled_.pop_front();
         if (!self->tiled_.empty() && self->tiled_.front().first == pts) {
-            // x264 and x265 with zerolatency encode each picture within this push,
-            // and the appsink takes it on this same thread: one picture at most
-            // is in flight, and a stale one must not shift every later sample.
-            self->in_encoder_.clear();
-            self->in_encoder_.push_back(self->tiled_.front().second);
+            self->in_encoder_ = self->tiled_.front().second;
             self->tiled_.pop_front();
         }
         return GST_PAD_PROBE_OK;
@@ -75,9 +77,8 @@ void FrameReport::attach_encoder(GstPad* encoder_sink) {
 
 void FrameReport::encoded(GstClockTime now) {
     std::lock_guard lock(stages_lock_);
-    if (in_encoder_.empty()) return;
-    if (const double ms = span_ms(in_encoder_.front(), now); ms >= 0) stages_[tiling_encoding].add(ms);
-    in_encoder_.pop_front();
+    if (const double ms = span_ms(in_encoder_, now); ms >= 0) stages_[tiling_encoding].add(ms);
+    in_encoder_ = GST_CLOCK_TIME_NONE;
 }
 
 std::string FrameReport::stages_text() const {
@@ -120,13 +121,13 @@ void FrameReport::report(GstBuffer* batch, GstClockTime now) {
             const double pts = GST_CLOCK_TIME_IS_VALID(f.frame->pts) ? static_cast<double>(f.frame->pts) / GST_SECOND : -1;
             const double latency = GST_CLOCK_TIME_IS_VALID(f.frame->capture) && GST_CLOCK_TIME_IS_VALID(now) && now >= f.frame->capture
                                        ? static_cast<double>(now - f.frame->capture) / GST_MSECOND : -1;
+            const auto stages = frame_stages(f, *meta, now);
             std::snprintf(head, sizeof head,
                           "{\"stream\":%zu,\"frame\":%" G_GUINT64_FORMAT ",\"pts\":%.3f,\"latency_ms\":%.1f,"
                           "\"stages_ms\":{\"receive\":%.1f,\"mux_wait\":%.1f,\"detection\":%.1f,\"tracking\":%.1f},"
                           "\"width\":%d,\"height\":%d,\"detected\":%s,\"objects\":[",
-                          i, f.frame->number, pts, latency, span_ms(f.frame->capture, f.frame->arrival),
-                          span_ms(f.frame->arrival, meta->built), span_ms(meta->built, meta->detection_done),
-                          span_ms(meta->detection_done, now), f.frame->source_width, f.frame->source_height,
+                          i, f.frame->number, pts, latency, stages[0], stages[1], stages[2], stages[3],
+                          f.frame->source_width, f.frame->source_height,
                           f.detected && f.detected_frame == f.frame->number ? "true" : "false");
             json_ += head;
             for (std::size_t k = 0; k < f.objects.size(); ++k) {

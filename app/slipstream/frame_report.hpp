@@ -28,8 +28,10 @@ public:
     // The encoder's sink pad: pictures entering the encoder, matched to their
     // batch by PTS (the encoder re-stamps its output, so matching happens here).
     void attach_encoder(GstPad* encoder_sink);
-    // Each encoded picture, at the running time it came out of the encoder:
-    // one per picture that went in (x264 with zerolatency neither drops nor reorders).
+    // Each encoded picture, at the running time it came out of the encoder.
+    // x264 and x265 with zerolatency encode each picture within its push, and
+    // the appsink takes it on that same thread: one picture at most is in the
+    // encoder, so the latest one in is the one out.
     void encoded(GstClockTime now);
     // Median / p99 latency of each stage over recent frames, in ms, as one
     // line's text; empty before the first frame.
@@ -54,7 +56,7 @@ private:
     mutable std::mutex stages_lock_;
     std::array<ss::RecentSamples, stage_count> stages_;
     std::deque<std::pair<GstClockTime, GstClockTime>> tiled_;  // (PTS, running time at the tiler), oldest first
-    std::deque<GstClockTime> in_encoder_;  // running time at the tiler of each picture now in the encoder
+    GstClockTime in_encoder_ = GST_CLOCK_TIME_NONE;  // running time at the tiler of the picture in the encoder
 };
 
 }  // namespace slipstream

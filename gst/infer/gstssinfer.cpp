@@ -7,10 +7,11 @@
  * them. A batch whose frames were handed to a worker waits on this element's
  * own thread for their results, at most #SsInfer:max-delay, so boxes match
  * the frame they were found in; after that it leaves with the newest finished
- * detections. Frames arriving while every worker is busy are skipped for
- * detection (never for display). Sources
- * are served round-robin, oldest detection first, batch-size frames per run;
- * `interval` skips frames per source as nvinfer does.
+ * detections. While every worker is busy, frames are skipped for detection
+ * (never for display): a free worker takes each source's newest waiting
+ * frame, sources served longest ago first, batch-size frames per run, so a
+ * camera with more frames per second never starves the others. `interval`
+ * skips frames per source as nvinfer does.
  *
  * Example:
  *   gst-launch-1.0 ssbatchmux name=m ! ssinfer config-file=config.txt ! sstiler ! videoconvert ! autovideosink \
@@ -31,6 +32,7 @@
 #include "meta/running_time.hpp"
 #include "slipstream/async_detector.hpp"
 #include "slipstream/auto_interval.hpp"
+#include "slipstream/detection_scheduler.hpp"
 #include "slipstream/error.hpp"
 
 GST_DEBUG_CATEGORY_STATIC(ss_infer_debug);
@@ -55,25 +57,21 @@ struct Settings {
 struct Pending {
     GstMiniObject* item = nullptr;
     std::vector<std::uint64_t> awaits_jobs;  // detector jobs running on frames of this batch
-    bool has_due = false;          // new frames of this batch still want detection
     std::chrono::steady_clock::time_point deadline;
 };
 
+// What a source's frames show: its latest accepted detections.
 struct SourceDetections {
     ss::Detections objects;      // in pixels of a frame of `size`
     cv::Size size;
     guint64 detected_frame = 0;  // frame the objects were found in
-    guint64 submitted_frame = 0; // newest frame handed to the detector
-    guint64 submitted_at = 0;    // batch number of that hand-over: round-robin order
     guint64 announced_frame = 0; // detected_frame already marked `detected` on a batch
-    std::uint64_t submitted_job = 0; // detector job of submitted_frame
-    std::uint64_t stale_before = 0;  // results of lower-numbered jobs are stale: older than `objects`, or from before a restart
 };
 
 struct State {
     std::unique_ptr<ss::AsyncDetector> detector;
     std::shared_ptr<const ss::InferConfig> config;
-    int interval = 0;
+    ss::DetectionScheduler scheduler;
     bool auto_interval = false;
     ss::AutoInterval chooser;
     std::chrono::milliseconds max_delay{default_max_delay_ms};
@@ -106,63 +104,61 @@ static GstStaticPadTemplate sink_template =
 static GstStaticPadTemplate src_template =
     GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(SS_BATCH_CAPS));
 
-// The new frames of a batch that want detection (per `interval`), most
-// deserving first: sources served longest ago lead, round-robin.
-static std::vector<const SsBatchFrame*> due_frames(State& st, const SsBatchMeta* meta) {
-    const guint64 interval = static_cast<guint64>(std::max(st.interval, 0));
-    std::vector<std::pair<guint64, const SsBatchFrame*>> due;
-    for (const auto& f : *meta->frames) {
-        if (!f.fresh || !f.frame || f.state != SourceState::live) continue;
-        SourceDetections& s = st.sources[f.source_id];
-        if (f.frame->number < s.submitted_frame) {  // the source restarted: forget it, and its jobs still running
-            const std::uint64_t stale = s.submitted_job + 1;
-            s = {};
-            s.stale_before = stale;
+static bool new_live_frame(const SsBatchFrame& f) { return f.fresh && f.frame && f.state == SourceState::live; }
+
+// The new frames of the queued batches that may still go to a detector, oldest
+// batch first; a batch past its deadline is on its way out.
+static std::vector<ss::QueuedFrame> queued_frames(const State& st) {
+    std::vector<ss::QueuedFrame> frames;
+    const auto now = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < st.queue.size(); ++i) {
+        const Pending& p = st.queue[i];
+        if (!GST_IS_BUFFER(p.item) || now >= p.deadline) continue;
+        const SsBatchMeta* meta = ss_buffer_get_batch_meta(GST_BUFFER_CAST(p.item));
+        if (!meta) continue;
+        for (const auto& f : *meta->frames) {
+            if (new_live_frame(f)) frames.push_back({static_cast<int>(f.source_id), f.frame->number, i});
         }
-        const guint64 last = std::max(s.submitted_frame, s.detected_frame);
-        if (f.frame->number <= last || (last && f.frame->number < last + interval + 1)) continue;
-        due.emplace_back(s.submitted_at, &f);
     }
-    std::stable_sort(due.begin(), due.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::vector<const SsBatchFrame*> frames;
-    for (const auto& d : due) frames.push_back(d.second);
     return frames;
 }
 
-// Keeps every idle worker busy: hands up to batch-size due frames at a time,
-// oldest waiting batch first, and marks each batch to wait for its jobs.
+static const SsBatchFrame* frame_of(const Pending& p, int source) {
+    for (const auto& f : *ss_buffer_get_batch_meta(GST_BUFFER_CAST(p.item))->frames) {
+        if (static_cast<int>(f.source_id) == source) return &f;
+    }
+    return nullptr;
+}
+
+// Keeps every idle worker busy with up to batch-size frames, as the scheduler
+// picks them, and marks each batch to wait for the jobs on its frames.
 static void schedule_detection(SsInfer* self) {
     State& st = *self->state;
     if (!st.detector || st.flushing) return;
-    for (auto& p : st.queue) {
-        if (!GST_IS_BUFFER(p.item)) continue;
-        SsBatchMeta* meta = ss_buffer_get_batch_meta(GST_BUFFER_CAST(p.item));
-        while (p.has_due) {
-            if (st.detector->busy()) return;
-            const auto due = due_frames(st, meta);
-            const std::size_t take = std::min<std::size_t>(due.size(), static_cast<std::size_t>(st.config->batch_size));
-            std::vector<ss::DetectionJob> jobs;
-            for (std::size_t i = 0; i < take; ++i) {
-                jobs.push_back({static_cast<int>(due[i]->source_id), due[i]->frame->number, due[i]->frame->bgr});
-            }
-            if (jobs.empty()) {
-                p.has_due = false;
-                break;
-            }
-            GST_LOG_OBJECT(self, "detecting %zu frame(s), first of source %d frame %" G_GUINT64_FORMAT " (last run %.1f ms/frame)",
-                           jobs.size(), jobs[0].source, jobs[0].frame_number, st.detector->stats().last_ms_per_frame);
-            const std::uint64_t job = st.detector->submit(std::move(jobs));
-            if (!job) return;
-            for (std::size_t i = 0; i < take; ++i) {
-                SourceDetections& s = st.sources[due[i]->source_id];
-                s.submitted_frame = due[i]->frame->number;
-                s.submitted_at = meta->batch_number + 1;
-                s.submitted_job = job;
-            }
-            p.awaits_jobs.push_back(job);
-            p.has_due = due.size() > take;
+    while (!st.detector->busy()) {
+        const auto picked = st.scheduler.pick(queued_frames(st), static_cast<std::size_t>(st.config->batch_size));
+        if (picked.empty()) return;
+        std::vector<ss::DetectionJob> jobs;
+        for (const auto& f : picked) jobs.push_back({f.source, f.number, frame_of(st.queue[f.batch], f.source)->frame->bgr});
+        GST_LOG_OBJECT(self, "detecting %zu frame(s), first of source %d frame %" G_GUINT64_FORMAT " (last run %.1f ms/frame)",
+                       jobs.size(), jobs[0].source, jobs[0].frame_number, st.detector->stats().last_ms_per_frame);
+        const std::uint64_t job = st.detector->submit(std::move(jobs));
+        if (!job) return;
+        st.scheduler.handed_over(picked, job);
+        for (const auto& f : picked) {
+            auto& awaits = st.queue[f.batch].awaits_jobs;
+            if (awaits.empty() || awaits.back() != job) awaits.push_back(job);
         }
     }
+}
+
+// Whether the oldest batch holds a frame the scheduler would detect next.
+static bool head_is_picked_next(const State& st) {
+    if (!st.detector) return false;
+    for (const auto& f : st.scheduler.pick(queued_frames(st), SIZE_MAX)) {
+        if (f.batch == 0) return true;
+    }
+    return false;
 }
 
 // Whether a job on frames of this batch is still running.
@@ -177,9 +173,8 @@ static bool awaiting(const State& st, const Pending& p) {
 // Puts the newest finished detections on every frame of a batch about to leave.
 static void annotate(State& st, SsBatchMeta* meta) {
     for (auto& r : st.detector->take_results()) {
+        if (!st.scheduler.accept(r.source, r.job)) continue;
         SourceDetections& s = st.sources[static_cast<guint>(r.source)];
-        if (r.job < s.stale_before) continue;  // workers finish out of order
-        s.stale_before = r.job + 1;
         s.objects = std::move(r.objects);
         s.size = r.image_size;
         s.detected_frame = r.frame_number;
@@ -210,10 +205,10 @@ static void choose_interval(SsInfer* self, const SsBatchMeta* meta) {
     st.chooser.add_frames(fresh, now);
     st.chooser.add_detection_cost(st.detector->stats().last_ms_per_frame, st.detector->workers());
     if (!st.chooser.update(now)) return;
-    st.interval = st.chooser.interval();
-    GST_INFO_OBJECT(self, "interval %d: %.1f new frames/s, %.1f ms per detection", st.interval,
+    st.scheduler.set_interval(st.chooser.interval());
+    GST_INFO_OBJECT(self, "interval %d: %.1f new frames/s, %.1f ms per detection", st.chooser.interval(),
                     st.chooser.frames_per_second(), st.chooser.ms_per_frame());
-    GstStructure* s = gst_structure_new("slipstream-interval", "interval", G_TYPE_INT, st.interval, "frames-per-second",
+    GstStructure* s = gst_structure_new("slipstream-interval", "interval", G_TYPE_INT, st.chooser.interval(), "frames-per-second",
                                         G_TYPE_DOUBLE, st.chooser.frames_per_second(), "ms-per-detection", G_TYPE_DOUBLE,
                                         st.chooser.ms_per_frame(), "detections-per-second", G_TYPE_DOUBLE,
                                         st.chooser.detections_per_second(), nullptr);
@@ -233,7 +228,10 @@ static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
     p.item = GST_MINI_OBJECT_CAST(buffer);
     if (const SsBatchMeta* meta = ss_buffer_get_batch_meta(buffer)) {
         if (st.auto_interval) choose_interval(self, meta);
-        p.has_due = !due_frames(st, meta).empty();
+        for (const auto& f : *meta->frames) {
+            // A restarted source shows nothing until its first new detection.
+            if (new_live_frame(f) && st.scheduler.arrived(static_cast<int>(f.source_id), f.frame->number)) st.sources.erase(f.source_id);
+        }
     }
     p.deadline = std::chrono::steady_clock::now() + st.max_delay;
     st.queue.push_back(p);
@@ -301,26 +299,20 @@ static void src_loop(gpointer data) {
             self->state_changed->wait(lock);
             continue;
         }
-        Pending& head = st.queue.front();
         // A batch waits, until its deadline, for detections of its own new frames:
-        // those running now, or those the busy detector will take next.
-        const bool running = awaiting(st, head);
-        const bool will_run = head.has_due && st.detector && st.detector->busy();
-        if ((running || will_run) && std::chrono::steady_clock::now() < head.deadline) {
-            self->state_changed->wait_until(lock, head.deadline);
-            continue;
-        }
-        if (head.has_due && !running && st.detector && !st.detector->busy() && std::chrono::steady_clock::now() < head.deadline) {
-            schedule_detection(self);
-            if (awaiting(st, head)) continue;
+        // those running now, or one the scheduler gives the next free worker.
+        if (st.detector && std::chrono::steady_clock::now() < st.queue.front().deadline) {
+            if (!st.detector->busy() && head_is_picked_next(st)) schedule_detection(self);
+            if (awaiting(st, st.queue.front()) || head_is_picked_next(st)) {
+                self->state_changed->wait_until(lock, st.queue.front().deadline);
+                continue;
+            }
         }
         break;
     }
     Pending head = st.queue.front();
     st.queue.pop_front();
-    if (awaiting(st, head) || head.has_due) {
-        GST_DEBUG_OBJECT(self, "batch leaves at its deadline without all its detections");
-    }
+    if (awaiting(st, head)) GST_DEBUG_OBJECT(self, "batch leaves at its deadline without all its detections");
     if (GST_IS_BUFFER(head.item)) {
         GstBuffer* buffer = GST_BUFFER_CAST(head.item);
         if (SsBatchMeta* meta = ss_buffer_get_batch_meta(buffer)) {
@@ -398,7 +390,7 @@ static bool start(SsInfer* self) {
         self->state->config = shared;
         const int interval = settings.interval == interval_from_config ? shared->interval : settings.interval;
         self->state->auto_interval = interval == interval_auto;
-        self->state->interval = std::max(interval, 0);
+        self->state->scheduler = ss::DetectionScheduler(interval);
         self->state->chooser = ss::AutoInterval();
         self->state->detector = std::move(detector);
         self->state->sources.clear();
@@ -406,7 +398,7 @@ static bool start(SsInfer* self) {
         self->state->flushing = false;
         self->state->last_flow = GST_FLOW_OK;
         GST_INFO_OBJECT(self, "loaded %s: %s, parser %s, %dx%d, interval %d", file.c_str(), shared->onnx_file.c_str(),
-                        shared->parser.c_str(), shared->input_width, shared->input_height, self->state->interval);
+                        shared->parser.c_str(), shared->input_width, shared->input_height, interval);
         return true;
     } catch (const std::exception& e) {
         GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", e.what()), ("while loading detector config %s", file.c_str()));

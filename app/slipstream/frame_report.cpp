@@ -47,7 +47,7 @@ std::array<double, 4> frame_stages(const SsBatchFrame& f, const SsBatchMeta& met
 void FrameReport::record_stages(const SsBatchMeta& meta, GstClockTime pts, GstClockTime now) {
     std::lock_guard lock(stages_lock_);
     for (const SsBatchFrame& f : *meta.frames) {
-        if (!f.fresh || !f.frame || f.state != SourceState::live) continue;
+        if (!f.is_new()) continue;
         const auto parts = frame_stages(f, meta, now);
         for (int s = receive; s <= tracking; ++s) {
             if (parts[s] >= 0) stages_[s].add(parts[s]);
@@ -111,7 +111,7 @@ void FrameReport::report(GstBuffer* batch, GstClockTime now) {
     for (std::size_t i = 0; i < meta->frames->size(); ++i) {
         const SsBatchFrame& f = (*meta->frames)[i];
         // One line per frame a camera sent, not per output tick that repeats it.
-        if (!f.fresh || !f.frame || f.state != SourceState::live) continue;
+        if (!f.is_new()) continue;
         if (show_frames_) {
             text_ += "Stream=" + std::to_string(i) + " Frame=" + std::to_string(f.frame->number) + " " +
                      ss::counts_text(ss::count_groups(f.objects, labels.groups), labels.groups) + "\n";

@@ -104,8 +104,6 @@ static GstStaticPadTemplate sink_template =
 static GstStaticPadTemplate src_template =
     GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(SS_BATCH_CAPS));
 
-static bool new_live_frame(const SsBatchFrame& f) { return f.fresh && f.frame && f.state == SourceState::live; }
-
 // The new frames of the queued batches that may still go to a detector, oldest
 // batch first; a batch past its deadline is on its way out.
 static std::vector<ss::QueuedFrame> queued_frames(const State& st) {
@@ -117,7 +115,7 @@ static std::vector<ss::QueuedFrame> queued_frames(const State& st) {
         const SsBatchMeta* meta = ss_buffer_get_batch_meta(GST_BUFFER_CAST(p.item));
         if (!meta) continue;
         for (const auto& f : *meta->frames) {
-            if (new_live_frame(f)) frames.push_back({static_cast<int>(f.source_id), f.frame->number, i});
+            if (f.is_new()) frames.push_back({static_cast<int>(f.source_id), f.frame->number, i});
         }
     }
     return frames;
@@ -200,7 +198,7 @@ static void src_loop(gpointer data);
 static void choose_interval(SsInfer* self, const SsBatchMeta* meta) {
     State& st = *self->state;
     int fresh = 0;
-    for (const auto& f : *meta->frames) fresh += f.fresh && f.state == SourceState::live;
+    for (const auto& f : *meta->frames) fresh += f.is_new();
     const double now = static_cast<double>(g_get_monotonic_time()) / G_USEC_PER_SEC;
     st.chooser.add_frames(fresh, now);
     st.chooser.add_detection_cost(st.detector->stats().last_ms_per_frame, st.detector->workers());
@@ -230,7 +228,7 @@ static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
         if (st.auto_interval) choose_interval(self, meta);
         for (const auto& f : *meta->frames) {
             // A restarted source shows nothing until its first new detection.
-            if (new_live_frame(f) && st.scheduler.arrived(static_cast<int>(f.source_id), f.frame->number)) st.sources.erase(f.source_id);
+            if (f.is_new() && st.scheduler.arrived(static_cast<int>(f.source_id), f.frame->number)) st.sources.erase(f.source_id);
         }
     }
     p.deadline = std::chrono::steady_clock::now() + st.max_delay;

@@ -44,6 +44,10 @@ struct SsBatchFrame {
     ss::Detections objects;            // in frame->bgr pixels
     bool detected = false;             // objects come from a detection that finished for this batch
     guint64 detected_frame = 0;        // number of the frame those detections were run on
+
+    // A frame the camera just sent, not a repeat for the output's rate: what
+    // gets detected, and reported once.
+    bool is_new() const { return fresh && frame && state == SourceState::live; }
 };
 
 struct SsBatchMeta {

@@ -150,7 +150,8 @@ static void schedule_detection(SsInfer* self) {
     }
 }
 
-// Whether the oldest batch holds a frame the scheduler would detect next.
+// Whether the oldest batch holds the frame the scheduler would detect next for
+// one of its sources (whenever a worker is free for that source).
 static bool head_is_picked_next(const State& st) {
     if (!st.detector) return false;
     for (const auto& f : st.scheduler.pick(queued_frames(st), SIZE_MAX)) {

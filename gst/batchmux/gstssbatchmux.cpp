@@ -95,8 +95,6 @@ static PadState* pad_state(SsBatchMux* self, GstPad* pad) {
     return it == self->pads->end() ? nullptr : it->second.get();
 }
 
-static GstClockTime current_running_time(SsBatchMux* self) { return ss_running_time_now(GST_ELEMENT(self)); }
-
 static bool to_pixel_format(GstVideoFormat format, ss::PixelFormat& out) {
     switch (format) {
         case GST_VIDEO_FORMAT_I420: out = ss::PixelFormat::i420; return true;
@@ -132,7 +130,7 @@ static bool pace(SsBatchMux* self, GstPad* pad, PadState* state, GstBuffer* buff
     if (self->stopping || state->flushing) return false;
 
     const GstClockTime rt = gst_segment_to_running_time(&state->segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
-    const GstClockTime now = current_running_time(self);
+    const GstClockTime now = ss_running_time_now(GST_ELEMENT(self));
     if (!GST_CLOCK_TIME_IS_VALID(rt) || !GST_CLOCK_TIME_IS_VALID(now)) return true;
     if (!state->pace_started) {
         state->pace_offset = GST_CLOCK_DIFF(rt, now);
@@ -217,7 +215,7 @@ static GstFlowReturn sink_chain(GstPad* pad, GstObject* parent, GstBuffer* buffe
     state = pad_state(self, pad);
     if (!state) return GST_FLOW_FLUSHING;
     frame->number = ++state->frames;
-    frame->arrival = current_running_time(self);
+    frame->arrival = ss_running_time_now(GST_ELEMENT(self));
     state->last_arrival = frame->arrival;
     state->latest = std::move(frame);
     state->fresh = true;
@@ -412,7 +410,7 @@ static void src_loop(gpointer user_data) {
         std::lock_guard lock(*self->lock);
         period = gst_util_uint64_scale_int(GST_SECOND, self->settings->fps_d, self->settings->fps_n);
         if (!self->started) {
-            self->start_time = current_running_time(self);
+            self->start_time = ss_running_time_now(GST_ELEMENT(self));
             self->tick = 0;
         }
     }
@@ -424,7 +422,7 @@ static void src_loop(gpointer user_data) {
     // Wait for the tick; when the machine fell behind, skip the missed ticks
     // rather than bursting, so the output rate stays steady.
     GstClockTime due = self->start_time + self->tick * period;
-    const GstClockTime now_before = current_running_time(self);
+    const GstClockTime now_before = ss_running_time_now(GST_ELEMENT(self));
     if (GST_CLOCK_TIME_IS_VALID(now_before) && now_before > due + period) {
         const guint64 behind = (now_before - due) / period;
         GST_DEBUG_OBJECT(self, "late by %" G_GUINT64_FORMAT " periods; skipping them", behind);
@@ -450,7 +448,7 @@ static void src_loop(gpointer user_data) {
         gst_clock_id_unref(self->tick_id);
         self->tick_id = nullptr;
         if (waited == GST_CLOCK_UNSCHEDULED || self->stopping || !self->playing) return;
-        batch = build_batch(self, current_running_time(self));
+        batch = build_batch(self, ss_running_time_now(GST_ELEMENT(self)));
         all_ended = self->settings->end_on_eos && !self->pads->empty();
         for (auto& [pad, state] : *self->pads) all_ended = all_ended && state->eos;
     }

@@ -1,17 +1,24 @@
-// Replaces the global operator new/delete of an executable so that every
-// allocation of 4 KiB or more starts on a 64-byte cache line.
+// Replaces the global operator new/delete of the program (or plugin) it is
+// linked into, so that every allocation of 4 KiB or more starts on a 64-byte
+// cache line.
 //
-// Why: OpenCV DNN takes its convolution weights and per-call scratch buffers
-// from operator new[], which glibc aligns to 16 bytes only. Whether such a
-// buffer happens to sit on a cache line depends on the heap's history, and
-// with it the speed of the whole forward: NanoDet at 416 took 55-60 ms of CPU
-// in some processes and 40 ms in others on the same machine (AVX-512, Debian's
-// OpenCV 4.6), the same process keeping its speed for its whole life. Aligned,
-// it takes 40 ms in every process.
+// Why: OpenCV DNN takes the buffers its convolutions run over, some anew on
+// every call, from operator new, which glibc aligns to 16 bytes only. Whether
+// such a buffer happens to sit on a cache line depends on the heap's history,
+// and with it the speed of the whole forward: NanoDet at 416 took 55-60 ms of
+// CPU in some processes and 40 ms in others on the same machine (AVX-512,
+// Debian's OpenCV 4.6), the same process keeping its speed for its whole life.
+// Aligned, it takes 40 ms in every process.
 //
-// Linked into executables only (an object library, never slipstream_core):
-// a replacement in the executable interposes on every shared library it
-// loads, OpenCV included; one inside a dlopen()ed plugin would not.
+// Linked into the executables and the GStreamer plugin, never into
+// slipstream_core. An executable's definition wins over libstdc++'s for every
+// library in the process. gst-launch-1.0 opens the plugin with local binding,
+// and the plugin comes first in the lookup of the libraries loaded with it, so
+// OpenCV binds to the plugin's (LD_DEBUG=bindings shows it; ssinfer in
+// gst-launch took 58-60 ms per detection in some heap layouts, 44-47 in all of
+// them with it). In a C++ program that already has libstdc++ loaded globally,
+// the program's operator new wins and the plugin's changes nothing. Every
+// variant frees with free(), so blocks from either allocator mix safely.
 #include <cstdlib>
 #include <new>
 

@@ -26,7 +26,18 @@ def one_error_line(result, *must_contain):
     return lines[0]
 
 
+def check_aligned_new(slipstream):
+    """OpenCV DNN must take its buffers from slipstream's cache-line-aligned
+    operator new (core/src/aligned_new.cpp), not libstdc++'s."""
+    env = dict(os.environ, LD_BIND_NOW="1", LD_DEBUG="bindings")
+    result = subprocess.run([slipstream, "--help"], capture_output=True, text=True, timeout=60, env=env)
+    bindings = [l for l in result.stderr.splitlines() if "libopencv_dnn" in l and "`_Znam'" in l]
+    assert bindings, "no binding of OpenCV DNN's operator new[] logged"
+    assert all(os.path.basename(slipstream) in l.split(" to ", 1)[1] for l in bindings), bindings
+
+
 def main(slipstream):
+    check_aligned_new(slipstream)
     work = tempfile.mkdtemp(prefix="slipstream-detect-")
     try:
         frames = []

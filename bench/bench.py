@@ -231,9 +231,10 @@ class Bench:
 
     def floors_now(self, urls):
         """All three floors again, in about half a minute, for the run beside
-        them. This VM's speed drifts: the same pinned forward took 42 ms and
-        57 ms of CPU minutes apart (2026-11-24), so a run divided by the floors
-        from the start of the benchmark measures the drift, not the pipeline."""
+        them, so that a run is divided by floors of the machine as it was
+        then. (Before bench-detector had slipstream's aligned operator new, its
+        forward took 42 ms in one process and 57 ms in the next, depending on
+        where the heap put OpenCV's buffers; see core/src/aligned_new.cpp.)"""
         if not self.output_frames:
             raw = os.path.join(self.work, "efficiency-output.yuv")
             frames = floors.make_output_frames(raw, SAMPLE, 4, (768, 576), 10, self.d("encode"))
@@ -720,7 +721,7 @@ def table(results):
                     fl["decode"] + fl["encode"]))
                 # Not the target's measure: the forward at what it cost in this run
                 # instead of its floor, which shows what everything else adds
-                # whatever the VM's speed was at the moment.
+                # whatever the forward cost at the moment.
                 beside = run["detect_cpu_ms_per_frame"] / 1000 * run["detections_per_s"] + fl["decode"] + fl["encode"]
                 add("efficiency", "  CPU/s vs detection threads + decode and encode floors",
                     "%.2f / %.2f" % (run["cpu_per_s"], beside), "", fmt(run["cpu_per_s"] / beside, 3))

@@ -20,6 +20,7 @@
 // the program's operator new wins and the plugin's changes nothing. Every
 // variant frees with free(), so blocks from either allocator mix safely.
 #include <cstdlib>
+#include <limits>
 #include <new>
 
 namespace {
@@ -29,6 +30,7 @@ constexpr std::size_t aligned_from = 4096;  // small objects keep malloc's cheap
 
 void* allocate(std::size_t size) {
     if (size == 0) size = 1;
+    if (size > std::numeric_limits<std::size_t>::max() - cache_line) throw std::bad_alloc();  // rounding up would wrap
     for (;;) {
         void* p = size >= aligned_from ? std::aligned_alloc(cache_line, (size + cache_line - 1) & ~(cache_line - 1))
                                        : std::malloc(size);

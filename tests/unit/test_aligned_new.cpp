@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <new>
 #include <string>
@@ -45,6 +46,9 @@ TEST(AlignedNew, SmallAndEmptyBlocksStillWork) {
     ASSERT_NE(nothrow, nullptr);
     EXPECT_TRUE(on_cache_line(nothrow));
     delete[] nothrow;
+    // A size that rounding up to a cache line would wrap round is refused.
+    volatile std::size_t huge = std::numeric_limits<std::size_t>::max() - 10;  // volatile: no compile-time warning
+    EXPECT_EQ(::operator new(huge, std::nothrow), nullptr);
 }
 
 TEST(AlignedNew, EveryLibraryCallsThisOne) {

@@ -4,6 +4,7 @@ and a one-line error naming the file (and line) with a non-zero exit for
 each kind of bad input, while the good images are still processed."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,10 +31,14 @@ def check_aligned_new(slipstream):
     """OpenCV DNN must take its buffers from slipstream's cache-line-aligned
     operator new (core/src/aligned_new.cpp), not libstdc++'s."""
     env = dict(os.environ, LD_BIND_NOW="1", LD_DEBUG="bindings")
+    env.pop("LD_DEBUG_OUTPUT", None)
     result = subprocess.run([slipstream, "--help"], capture_output=True, text=True, timeout=60, env=env)
-    bindings = [l for l in result.stderr.splitlines() if "libopencv_dnn" in l and "`_Znam'" in l]
-    assert bindings, "no binding of OpenCV DNN's operator new[] logged"
-    assert all(os.path.basename(slipstream) in l.split(" to ", 1)[1] for l in bindings), bindings
+    for symbol in ("_Znam", "_Znwm"):
+        # "binding file <user> [0] to <definer> [0]: normal symbol `_Znam' [GLIBCXX_3.4]"
+        definers = [re.search(r" to (.*?) \[\d+\]: ", l).group(1) for l in result.stderr.splitlines()
+                    if "libopencv_dnn" in l and re.search(r"symbol [`']%s'" % symbol, l)]
+        assert definers, f"no binding of OpenCV DNN's {symbol} logged"
+        assert all(d == slipstream for d in definers), f"OpenCV DNN's {symbol} binds to {definers}, not {slipstream}"
 
 
 def main(slipstream):

@@ -15,10 +15,13 @@ gst-inspect-1.0 sstracker >/dev/null
 gst-inspect-1.0 sstiler >/dev/null
 
 # OpenCV DNN, loaded with the plugin, must take its buffers from the plugin's
-# cache-line-aligned operator new (core/src/aligned_new.cpp), not libstdc++'s.
-bindings=$(LD_BIND_NOW=1 LD_DEBUG=bindings gst-inspect-1.0 ssinfer 2>&1 | grep -F libopencv_dnn | grep -F "\`_Znam'" || true)
-if ! grep -q libgstslipstream <<<"$bindings"; then
-  echo "FAIL: OpenCV DNN's operator new[] is not the plugin's: ${bindings:-no binding logged}"
+# cache-line-aligned operator new (core/src/aligned_new.cpp), not libstdc++'s:
+# every binding of its operator new and new[], in every process, to the plugin.
+bindings=$(env -u LD_DEBUG_OUTPUT LD_BIND_NOW=1 LD_DEBUG=bindings gst-inspect-1.0 ssinfer 2>&1 |
+  grep -F libopencv_dnn | grep -E "symbol [\`']_Zn[aw]m'" || true)
+definers=$(sed -E 's/.* to (.*) \[[0-9]+\]: .*/\1/' <<<"$bindings" | sort -u)
+if [[ -z $bindings || $(grep -c . <<<"$definers") != 1 || $definers != */libgstslipstream.so ]]; then
+  echo "FAIL: OpenCV DNN's operator new is not the plugin's: ${definers:-no binding logged}"
   exit 1
 fi
 

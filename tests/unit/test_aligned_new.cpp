@@ -1,5 +1,5 @@
 // The executables' operator new (core/src/aligned_new.cpp): large blocks start
-// on a cache line, and it is the one every shared library calls.
+// on a cache line, and the global symbol that shared libraries bind to is it.
 #include <dlfcn.h>
 
 #include <array>
@@ -42,6 +42,10 @@ TEST(AlignedNew, SmallAndEmptyBlocksStillWork) {
     int* nothing = new int[0];
     EXPECT_NE(nothing, nullptr);
     delete[] nothing;
+    void* single = ::operator new(8192, std::nothrow);
+    ASSERT_NE(single, nullptr);
+    EXPECT_TRUE(on_cache_line(single));
+    ::operator delete(single, std::nothrow);
     int* nothrow = new (std::nothrow) int[8192];
     ASSERT_NE(nothrow, nullptr);
     EXPECT_TRUE(on_cache_line(nothrow));
@@ -51,7 +55,7 @@ TEST(AlignedNew, SmallAndEmptyBlocksStillWork) {
     EXPECT_EQ(::operator new(huge, std::nothrow), nullptr);
 }
 
-TEST(AlignedNew, EveryLibraryCallsThisOne) {
+TEST(AlignedNew, GlobalSymbolIsTheExecutables) {
     // OpenCV reaches operator new through the global symbol; it must be the
     // executable's own, not libstdc++'s, or OpenCV's buffers stay unaligned.
     auto image_of = [](const void* address) {

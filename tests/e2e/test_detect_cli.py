@@ -4,7 +4,6 @@ and a one-line error naming the file (and line) with a non-zero exit for
 each kind of bad input, while the good images are still processed."""
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -27,22 +26,7 @@ def one_error_line(result, *must_contain):
     return lines[0]
 
 
-def check_aligned_new(slipstream):
-    """OpenCV DNN must take its buffers from slipstream's cache-line-aligned
-    operator new (core/src/aligned_new.cpp), not libstdc++'s."""
-    env = dict(os.environ, LD_BIND_NOW="1", LD_DEBUG="bindings")
-    env.pop("LD_DEBUG_OUTPUT", None)
-    result = subprocess.run([slipstream, "--help"], capture_output=True, text=True, timeout=60, env=env)
-    for symbol in ("_Znam", "_Znwm"):
-        # "binding file <user> [0] to <definer> [0]: normal symbol `_Znam' [GLIBCXX_3.4]"
-        definers = [re.search(r" to (.*?) \[\d+\]: ", l).group(1) for l in result.stderr.splitlines()
-                    if "libopencv_dnn" in l and re.search(r"symbol [`']%s'" % symbol, l)]
-        assert definers, f"no binding of OpenCV DNN's {symbol} logged"
-        assert all(d == slipstream for d in definers), f"OpenCV DNN's {symbol} binds to {definers}, not {slipstream}"
-
-
 def main(slipstream):
-    check_aligned_new(slipstream)
     work = tempfile.mkdtemp(prefix="slipstream-detect-")
     try:
         frames = []

@@ -14,17 +14,6 @@ gst-inspect-1.0 ssinfer >/dev/null
 gst-inspect-1.0 sstracker >/dev/null
 gst-inspect-1.0 sstiler >/dev/null
 
-# OpenCV DNN, loaded with the plugin, must take its buffers from the plugin's
-# cache-line-aligned operator new (core/src/aligned_new.cpp), not libstdc++'s:
-# every binding of its operator new and new[], in every process, to the plugin.
-bindings=$(env -u LD_DEBUG_OUTPUT LD_BIND_NOW=1 LD_DEBUG=bindings gst-inspect-1.0 ssinfer 2>&1 |
-  grep -F libopencv_dnn | grep -E "symbol [\`']_Zn[aw]m'" || true)
-definers=$(sed -E 's/.* to (.*) \[[0-9]+\]: .*/\1/' <<<"$bindings" | sort -u)
-if [[ -z $bindings || $(grep -c . <<<"$definers") != 1 || $definers != */libgstslipstream.so ]]; then
-  echo "FAIL: OpenCV DNN's operator new is not the plugin's: ${definers:-no binding logged}"
-  exit 1
-fi
-
 # -e: Ctrl-C (SIGINT) becomes EOS so the file is finalised.
 timeout -s INT 8 gst-launch-1.0 -e \
   ssbatchmux name=m fps=25/1 ! ssinfer ! sstracker ! sstiler width=640 height=360 ! \

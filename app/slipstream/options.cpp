@@ -109,6 +109,14 @@ const std::vector<Setting>& settings() {
              o.interval = n;
              return true;
          }},
+        {"--max-delay", "MAX_DELAY", "MS|auto",
+         "how long a frame waits for its own detection (default auto: as long as detection takes now, within --latency-budget)",
+         [](Options& o, const std::string& v) {
+             if (v == "auto") return o.max_delay_ms = -1, true;
+             return parse_int(v, 0, 5000, o.max_delay_ms);
+         }},
+        {"--latency-budget", "LATENCY_BUDGET_MS", "MS", "the longest the automatic --max-delay waits (default 400)",
+         [](Options& o, const std::string& v) { return parse_int(v, 0, 5000, o.latency_budget_ms); }},
         {"--workers", "DETECT_WORKERS", "N", "detections run side by side, one network each (default 0: one per core, at most 4)",
          [](Options& o, const std::string& v) { return parse_int(v, 0, 64, o.workers); }},
         {"--threads", "DETECT_THREADS", "N", "OpenCV's thread pool, shared by the workers (default 0: 1 with a worker per core, else all cores)",

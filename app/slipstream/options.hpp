@@ -24,6 +24,8 @@ struct Options {
     std::string metadata_file;        // empty = none, "-" = stdout
     std::optional<int> interval;      // overrides the config's interval; -1 = auto
     int workers = 0, threads = 0;     // ssinfer's layout; 0 = its default
+    int max_delay_ms = -1;            // ssinfer's wait for a frame's own detection; -1 = automatic
+    int latency_budget_ms = 400;      // the automatic wait's ceiling
     double duration = 0;              // seconds to run, 0 = until stopped
     bool require_all = false;         // exit non-zero when an input fails at start
     std::string rtsp_user, rtsp_password;

@@ -29,6 +29,10 @@
 namespace slipstream {
 namespace {
 
+struct DetectionCounts {
+    guint64 detected = 0, on_time = 0;  // frames detected; of those, boxes out with their own frame
+};
+
 struct App {
     Options options;
     GMainLoop* loop = nullptr;
@@ -45,13 +49,14 @@ struct App {
     int exit_code = 0;
     std::atomic<guint64> output_frames{0};
     gint64 started_us = 0;
-    guint64 last_output_frames = 0, last_detected = 0;
+    guint64 last_output_frames = 0;
     gint64 last_status_us = 0;
+    DetectionCounts last_counts;
 };
 
-guint64 detected_frames(App& app) {
-    guint64 n = 0;
-    g_object_get(app.infer, "detected-frames", &n, nullptr);
+DetectionCounts detection_counts(App& app) {
+    DetectionCounts n;
+    g_object_get(app.infer, "detected-frames", &n.detected, "on-time-frames", &n.on_time, nullptr);
     return n;
 }
 
@@ -61,13 +66,22 @@ void print_status(App& app, const char* label) {
     const gint64 since = std::string(label) == "summary" ? app.started_us : app.last_status_us;
     const double seconds = static_cast<double>(now - since) / G_USEC_PER_SEC;
     if (seconds <= 0) return;
-    const guint64 frames = app.output_frames.load(), detected = detected_frames(app);
-    const guint64 base_frames = std::string(label) == "summary" ? 0 : app.last_output_frames;
-    const guint64 base_detected = std::string(label) == "summary" ? 0 : app.last_detected;
+    const bool summary = std::string(label) == "summary";
+    const guint64 frames = app.output_frames.load();
+    const DetectionCounts counts = detection_counts(app);
+    const guint64 base_frames = summary ? 0 : app.last_output_frames;
+    const DetectionCounts base = summary ? DetectionCounts{} : app.last_counts;
+    const guint64 detected = counts.detected - base.detected, on_time = counts.on_time - base.on_time;
     const double cameras = static_cast<double>(std::max<std::size_t>(1, app.options.inputs.size()));
-    std::fprintf(stderr, "%s: %.0f s, output %.1f fps, detection %.1f frames/s (%.2f per camera)\n", label, seconds,
-                 static_cast<double>(frames - base_frames) / seconds, static_cast<double>(detected - base_detected) / seconds,
-                 static_cast<double>(detected - base_detected) / seconds / cameras);
+    gdouble deadline = 0;
+    g_object_get(app.infer, "deadline", &deadline, nullptr);
+    // "on their own frame": boxes that went out with the very frame they were found in.
+    std::fprintf(stderr,
+                 "%s: %.0f s, output %.1f fps, detection %.1f frames/s (%.2f per camera), %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+                 " on their own frame, deadline %.0f ms%s\n",
+                 label, seconds, static_cast<double>(frames - base_frames) / seconds, static_cast<double>(detected) / seconds,
+                 static_cast<double>(detected) / seconds / cameras, on_time, detected, deadline,
+                 app.options.max_delay_ms < 0 ? " (auto)" : "");
     if (app.report) {
         if (const std::string stages = app.report->stages_text(); !stages.empty()) {
             std::fprintf(stderr, "%s latency by stage, median / p99 ms: %s\n", label, stages.c_str());
@@ -75,7 +89,7 @@ void print_status(App& app, const char* label) {
     }
     app.last_status_us = now;
     app.last_output_frames = frames;
-    app.last_detected = detected;
+    app.last_counts = counts;
 }
 
 GstElement* make(const char* factory, const char* name = nullptr) {
@@ -107,7 +121,8 @@ void build_pipeline(App& app, const ss::InferConfig& config) {
     gst_util_set_object_arg(G_OBJECT(app.mux), "fps", (std::to_string(o.fps) + "/1").c_str());
     g_object_set(app.infer, "config-file", config.config_file.c_str(), nullptr);
     if (o.interval) g_object_set(app.infer, "interval", *o.interval, nullptr);
-    g_object_set(app.infer, "workers", o.workers, "threads", o.threads, nullptr);
+    g_object_set(app.infer, "workers", o.workers, "threads", o.threads, "max-delay", o.max_delay_ms, "latency-budget",
+                 o.latency_budget_ms, nullptr);
     g_object_set(app.tiler, "width", o.width, "height", o.height, nullptr);
     // The encoder gets its own thread; if it falls behind, old pictures are dropped, never queued.
     g_object_set(encode_queue, "max-size-buffers", 3u, "max-size-bytes", 0u, "max-size-time", static_cast<guint64>(0), nullptr);
@@ -194,6 +209,16 @@ gboolean on_bus_message(GstBus*, GstMessage* message, gpointer data) {
                                   nullptr);
                 std::fprintf(stderr, "detection interval (auto): %d — %.1f detections/s of %.1f new frames/s, %.0f ms each\n",
                              interval, detections, rate, cost);
+            }
+            if (s && gst_structure_has_name(s, "slipstream-deadline")) {
+                gdouble needed = 0, budget = 0, per_frame = 0;
+                gst_structure_get(s, "needed-ms", G_TYPE_DOUBLE, &needed, "budget-ms", G_TYPE_DOUBLE, &budget, "ms-per-frame",
+                                  G_TYPE_DOUBLE, &per_frame, nullptr);
+                std::fprintf(stderr,
+                             "warning: detection needs %.0f ms per batch (%.0f ms per frame), more than the %.0f ms latency budget: "
+                             "boxes will land on later frames; raise --interval, use fewer cameras or a smaller network input, "
+                             "or raise --latency-budget\n",
+                             needed, per_frame, budget);
             }
             break;
         }

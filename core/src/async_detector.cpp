@@ -7,6 +7,7 @@
 
 #include "slipstream/error.hpp"
 #include "slipstream/log.hpp"
+#include "slipstream/thread_priority.hpp"
 
 namespace ss {
 
@@ -21,6 +22,11 @@ AsyncDetector::AsyncDetector(std::vector<std::unique_ptr<Detector>> detectors, s
                 // Named so that top -H and the benchmark can tell detection CPU apart.
                 pthread_setname_np(pthread_self(), name.c_str());
 #endif
+                const std::string priority = lower_current_thread_priority();
+                {
+                    std::lock_guard lock(mutex_);
+                    if (priority_.empty()) priority_ = priority;
+                }
                 run(*d);
             });
         }
@@ -69,6 +75,11 @@ std::vector<DetectionResult> AsyncDetector::take_results() {
     return std::exchange(results_, {});
 }
 
+std::string AsyncDetector::priority() const {
+    std::lock_guard lock(mutex_);
+    return priority_;
+}
+
 DetectorStats AsyncDetector::stats() const {
     std::lock_guard lock(mutex_);
     return stats_;
@@ -94,12 +105,13 @@ void AsyncDetector::run(Detector& detector) {
             log(LogLevel::warning, std::string("detection failed: ") + e.what());
             found.assign(job.frames.size(), {});
         }
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const auto finished = std::chrono::steady_clock::now();
+        const double seconds = std::chrono::duration<double>(finished - start).count();
 
         lock.lock();
         for (std::size_t i = 0; i < job.frames.size(); ++i) {
             const DetectionJob& f = job.frames[i];
-            results_.push_back({job.number, f.source, f.frame_number, f.image.size(), std::move(found[i])});
+            results_.push_back({job.number, f.source, f.frame_number, f.image.size(), std::move(found[i]), finished});
         }
         stats_.frames += job.frames.size();
         stats_.busy_seconds += seconds;

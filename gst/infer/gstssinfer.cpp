@@ -7,7 +7,10 @@
  * them. A batch whose frames were handed to a worker waits on this element's
  * own thread for their results, at most #SsInfer:max-delay, so boxes match
  * the frame they were found in; after that it leaves with the newest finished
- * detections. While every worker is busy, frames are skipped for detection
+ * detections, and the late ones still reach the tracker on a later batch. By
+ * default the deadline follows how long detection really takes now, within
+ * #SsInfer:latency-budget (core's DetectionDeadline). Workers run at
+ * background priority, so detection only takes the CPU the video leaves. While every worker is busy, frames are skipped for detection
  * (never for display): a free worker takes each source's newest waiting
  * frame, sources served longest ago first, batch-size frames per run, so a
  * camera with more frames per second never starves the others. `interval`
@@ -32,6 +35,7 @@
 #include "meta/running_time.hpp"
 #include "slipstream/async_detector.hpp"
 #include "slipstream/auto_interval.hpp"
+#include "slipstream/detection_deadline.hpp"
 #include "slipstream/detection_scheduler.hpp"
 #include "slipstream/error.hpp"
 
@@ -43,21 +47,25 @@ namespace {
 constexpr int interval_from_config = -2;
 constexpr int interval_auto = -1;
 
-constexpr int default_max_delay_ms = 100;
+constexpr int max_delay_auto = -1;
+constexpr int default_latency_budget_ms = static_cast<int>(ss::DetectionDeadline::default_budget_ms);
 
 struct Settings {
     std::string config_file;
     int interval = interval_from_config;
     int threads = 0;
     int workers = 0;
-    int max_delay_ms = default_max_delay_ms;
+    int max_delay_ms = max_delay_auto;
+    int latency_budget_ms = default_latency_budget_ms;
 };
+
+using Clock = std::chrono::steady_clock;
 
 // A batch or serialized event waiting for its turn downstream; order is kept.
 struct Pending {
     GstMiniObject* item = nullptr;
     std::vector<std::uint64_t> awaits_jobs;  // detector jobs running on frames of this batch
-    std::chrono::steady_clock::time_point deadline;
+    Clock::time_point arrival, deadline;
 };
 
 // What a source's frames show: its latest accepted detections.
@@ -74,7 +82,9 @@ struct State {
     ss::DetectionScheduler scheduler;
     bool auto_interval = false;
     ss::AutoInterval chooser;
-    std::chrono::milliseconds max_delay{default_max_delay_ms};
+    ss::DetectionDeadline deadline;
+    std::map<std::uint64_t, Clock::time_point> job_arrivals;  // jobs running: their earliest batch's arrival
+    guint64 on_time = 0;  // results put on the batch where their frame is new
     std::map<guint, SourceDetections> sources;
     std::deque<Pending> queue;
     bool flushing = true;
@@ -96,8 +106,8 @@ struct _SsInfer {
 
 G_DEFINE_TYPE(SsInfer, ss_infer, GST_TYPE_ELEMENT)
 
-enum { PROP_0, PROP_CONFIG_FILE, PROP_INTERVAL, PROP_THREADS, PROP_WORKERS, PROP_MAX_DELAY, PROP_DETECTED_FRAMES, PROP_BUSY_SECONDS,
-       PROP_MS_PER_FRAME };
+enum { PROP_0, PROP_CONFIG_FILE, PROP_INTERVAL, PROP_THREADS, PROP_WORKERS, PROP_MAX_DELAY, PROP_LATENCY_BUDGET, PROP_DETECTED_FRAMES,
+       PROP_BUSY_SECONDS, PROP_MS_PER_FRAME, PROP_DEADLINE, PROP_ON_TIME };
 
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(SS_BATCH_CAPS));
@@ -108,7 +118,7 @@ static GstStaticPadTemplate src_template =
 // batch first; a batch past its deadline is on its way out.
 static std::vector<ss::QueuedFrame> queued_frames(const State& st) {
     std::vector<ss::QueuedFrame> frames;
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = Clock::now();
     for (std::size_t i = 0; i < st.queue.size(); ++i) {
         const Pending& p = st.queue[i];
         if (!GST_IS_BUFFER(p.item) || now >= p.deadline) continue;
@@ -143,10 +153,13 @@ static void schedule_detection(SsInfer* self) {
         const std::uint64_t job = st.detector->submit(std::move(jobs));
         if (!job) return;
         st.scheduler.handed_over(picked, job);
+        Clock::time_point arrival = Clock::time_point::max();
         for (const auto& f : picked) {
             auto& awaits = st.queue[f.batch].awaits_jobs;
             if (awaits.empty() || awaits.back() != job) awaits.push_back(job);
+            arrival = std::min(arrival, st.queue[f.batch].arrival);
         }
+        st.job_arrivals[job] = arrival;
     }
 }
 
@@ -169,9 +182,17 @@ static bool awaiting(const State& st, const Pending& p) {
     return false;
 }
 
+static void warn_over_budget(SsInfer* self);
+
 // Puts the newest finished detections on every frame of a batch about to leave.
-static void annotate(State& st, SsBatchMeta* meta) {
+static void annotate(SsInfer* self, SsBatchMeta* meta) {
+    State& st = *self->state;
     for (auto& r : st.detector->take_results()) {
+        // How long a batch had to wait for this job: what the automatic deadline follows.
+        if (auto job = st.job_arrivals.find(r.job); job != st.job_arrivals.end()) {
+            st.deadline.add_wait(std::chrono::duration<double, std::milli>(r.finished - job->second).count());
+            st.job_arrivals.erase(job);
+        }
         if (!st.scheduler.accept(r.source, r.job)) continue;
         SourceDetections& s = st.sources[static_cast<guint>(r.source)];
         s.objects = std::move(r.objects);
@@ -188,8 +209,23 @@ static void annotate(State& st, SsBatchMeta* meta) {
         // if that batch already left), so trackers update exactly once per result.
         f.detected = s.detected_frame != s.announced_frame && f.frame->number >= s.detected_frame;
         if (f.detected) s.announced_frame = s.detected_frame;
+        if (f.detected && f.is_new() && f.frame->number == s.detected_frame) ++st.on_time;
     }
     *meta->labels = st.config;
+    if (st.deadline.take_over_budget_warning()) warn_over_budget(self);
+}
+
+// Once, when even the latency budget is too short for detection as it runs
+// now: the application says so with what to change.
+static void warn_over_budget(SsInfer* self) {
+    const State& st = *self->state;
+    const double per_frame = st.detector->stats().last_ms_per_frame;
+    GST_WARNING_OBJECT(self, "detection needs %.0f ms per batch, over the %.0f ms latency budget", st.deadline.needed_ms(),
+                       st.deadline.budget_ms());
+    GstStructure* s = gst_structure_new("slipstream-deadline", "needed-ms", G_TYPE_DOUBLE, st.deadline.needed_ms(),
+                                        "measured-ms", G_TYPE_DOUBLE, st.deadline.measured_ms(), "budget-ms", G_TYPE_DOUBLE,
+                                        st.deadline.budget_ms(), "ms-per-frame", G_TYPE_DOUBLE, per_frame, nullptr);
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
 }
 
 static void src_loop(gpointer data);
@@ -232,7 +268,9 @@ static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
             if (f.is_new() && st.scheduler.arrived(static_cast<int>(f.source_id), f.frame->number)) st.sources.erase(f.source_id);
         }
     }
-    p.deadline = std::chrono::steady_clock::now() + st.max_delay;
+    p.arrival = Clock::now();
+    p.deadline = p.arrival + std::chrono::duration_cast<Clock::duration>(
+                                 std::chrono::duration<double, std::milli>(st.deadline.deadline_ms()));
     st.queue.push_back(p);
     schedule_detection(self);
     self->state_changed->notify_all();
@@ -294,14 +332,14 @@ static void src_loop(gpointer data) {
             gst_pad_pause_task(self->srcpad);
             return;
         }
+        schedule_detection(self);  // a worker may have finished: give it the next frames
         if (st.queue.empty()) {
             self->state_changed->wait(lock);
             continue;
         }
         // A batch waits, until its deadline, for detections of its own new frames:
         // those running now, or one the scheduler gives the next free worker.
-        if (st.detector && std::chrono::steady_clock::now() < st.queue.front().deadline) {
-            if (!st.detector->busy() && head_is_picked_next(st)) schedule_detection(self);
+        if (st.detector && Clock::now() < st.queue.front().deadline) {
             if (awaiting(st, st.queue.front()) || head_is_picked_next(st)) {
                 self->state_changed->wait_until(lock, st.queue.front().deadline);
                 continue;
@@ -315,7 +353,7 @@ static void src_loop(gpointer data) {
     if (GST_IS_BUFFER(head.item)) {
         GstBuffer* buffer = GST_BUFFER_CAST(head.item);
         if (SsBatchMeta* meta = ss_buffer_get_batch_meta(buffer)) {
-            if (st.detector) annotate(st, meta);
+            if (st.detector) annotate(self, meta);
             meta->detection_done = ss_running_time_now(GST_ELEMENT(self));
         }
         lock.unlock();
@@ -344,8 +382,10 @@ static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
         gst_query_parse_latency(query, &live, &min, &max);
         GstClockTime delay;
         {
+            // The most a batch may be held: the fixed deadline, or the budget the automatic one stays within.
             std::lock_guard lock(*self->settings_lock);
-            delay = static_cast<GstClockTime>(self->settings->max_delay_ms) * GST_MSECOND;
+            const int ms = self->settings->max_delay_ms == max_delay_auto ? self->settings->latency_budget_ms : self->settings->max_delay_ms;
+            delay = static_cast<GstClockTime>(ms) * GST_MSECOND;
         }
         gst_query_set_latency(query, live, min + delay, GST_CLOCK_TIME_IS_VALID(max) ? max + delay : max);
         return TRUE;
@@ -380,9 +420,11 @@ static bool start(SsInfer* self) {
         auto shared = std::make_shared<const ss::InferConfig>(config);
         std::vector<std::unique_ptr<ss::Detector>> detectors;
         for (int i = 0; i < workers; ++i) detectors.push_back(std::make_unique<ss::Detector>(config));
+        // Runs on a worker at background priority: only wakes this element's thread,
+        // which hands out the next frames. Taking the lock orders the wake-up after
+        // a waiter's check of the results, so none is lost.
         auto detector = std::make_unique<ss::AsyncDetector>(std::move(detectors), [self] {
-            std::lock_guard lock(*self->state_lock);
-            schedule_detection(self);
+            { std::lock_guard lock(*self->state_lock); }
             self->state_changed->notify_all();
         });
         std::lock_guard lock(*self->state_lock);
@@ -393,7 +435,11 @@ static bool start(SsInfer* self) {
         self->state->chooser = ss::AutoInterval();
         self->state->detector = std::move(detector);
         self->state->sources.clear();
-        self->state->max_delay = std::chrono::milliseconds(settings.max_delay_ms);
+        self->state->deadline = ss::DetectionDeadline(
+            settings.max_delay_ms == max_delay_auto ? std::nullopt : std::optional<double>(settings.max_delay_ms),
+            settings.latency_budget_ms);
+        self->state->job_arrivals.clear();
+        self->state->on_time = 0;
         self->state->flushing = false;
         self->state->last_flow = GST_FLOW_OK;
         GST_INFO_OBJECT(self, "loaded %s: %s, parser %s, %dx%d, interval %d", file.c_str(), shared->onnx_file.c_str(),
@@ -445,6 +491,7 @@ static void set_property(GObject* object, guint id, const GValue* value, GParamS
         case PROP_THREADS: self->settings->threads = g_value_get_int(value); break;
         case PROP_WORKERS: self->settings->workers = g_value_get_int(value); break;
         case PROP_MAX_DELAY: self->settings->max_delay_ms = g_value_get_int(value); break;
+        case PROP_LATENCY_BUDGET: self->settings->latency_budget_ms = g_value_get_int(value); break;
         default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
     }
 }
@@ -452,9 +499,14 @@ static void set_property(GObject* object, guint id, const GValue* value, GParamS
 static void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
     auto* self = SS_INFER(object);
     ss::DetectorStats stats;
-    if (id == PROP_DETECTED_FRAMES || id == PROP_BUSY_SECONDS || id == PROP_MS_PER_FRAME) {
+    double deadline_ms = 0;
+    guint64 on_time = 0;
+    if (id == PROP_DETECTED_FRAMES || id == PROP_BUSY_SECONDS || id == PROP_MS_PER_FRAME || id == PROP_DEADLINE ||
+        id == PROP_ON_TIME) {
         std::lock_guard lock(*self->state_lock);
         if (self->state->detector) stats = self->state->detector->stats();
+        deadline_ms = self->state->deadline.deadline_ms();
+        on_time = self->state->on_time;
     }
     std::lock_guard lock(*self->settings_lock);
     switch (id) {
@@ -466,6 +518,9 @@ static void get_property(GObject* object, guint id, GValue* value, GParamSpec* p
         case PROP_DETECTED_FRAMES: g_value_set_uint64(value, stats.frames); break;
         case PROP_BUSY_SECONDS: g_value_set_double(value, stats.busy_seconds); break;
         case PROP_MS_PER_FRAME: g_value_set_double(value, stats.last_ms_per_frame); break;
+        case PROP_LATENCY_BUDGET: g_value_set_int(value, self->settings->latency_budget_ms); break;
+        case PROP_DEADLINE: g_value_set_double(value, deadline_ms); break;
+        case PROP_ON_TIME: g_value_set_uint64(value, on_time); break;
         default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
     }
 }
@@ -498,14 +553,25 @@ static void ss_infer_class_init(SsInferClass* klass) {
     g_object_class_install_property(object_class, PROP_WORKERS,
         g_param_spec_int("workers", "Workers", "Detections run side by side, each with its own network (0: one per core, at most 4)", 0, 64, 0, rw));
     g_object_class_install_property(object_class, PROP_MAX_DELAY,
-        g_param_spec_int("max-delay", "Maximum delay", "Milliseconds a batch may wait for the detection of its own frames (0: never wait)",
-                         0, 5000, default_max_delay_ms, rw));
+        g_param_spec_int("max-delay", "Maximum delay",
+                         "Milliseconds a batch may wait for the detection of its own frames (-1: automatic, as long as detection "
+                         "takes now within latency-budget; 0: never wait)",
+                         -1, 5000, max_delay_auto, rw));
+    g_object_class_install_property(object_class, PROP_LATENCY_BUDGET,
+        g_param_spec_int("latency-budget", "Latency budget", "Milliseconds the automatic max-delay never exceeds", 0, 5000,
+                         default_latency_budget_ms, rw));
     g_object_class_install_property(object_class, PROP_DETECTED_FRAMES,
         g_param_spec_uint64("detected-frames", "Detected frames", "Frames detected so far", 0, G_MAXUINT64, 0, ro));
     g_object_class_install_property(object_class, PROP_BUSY_SECONDS,
         g_param_spec_double("busy-seconds", "Busy seconds", "Time spent detecting so far, summed over workers (can exceed the time run)", 0, G_MAXDOUBLE, 0, ro));
     g_object_class_install_property(object_class, PROP_MS_PER_FRAME,
         g_param_spec_double("ms-per-frame", "Milliseconds per frame", "Detection time per frame of the latest run", 0, G_MAXDOUBLE, 0, ro));
+    g_object_class_install_property(object_class, PROP_DEADLINE,
+        g_param_spec_double("deadline", "Deadline", "Milliseconds a batch waits for its detections now (max-delay, or the automatic choice)",
+                            0, G_MAXDOUBLE, 0, ro));
+    g_object_class_install_property(object_class, PROP_ON_TIME,
+        g_param_spec_uint64("on-time-frames", "On-time frames", "Detected frames whose boxes went out on the very batch that brought the frame",
+                            0, G_MAXUINT64, 0, ro));
     gst_element_class_add_static_pad_template(element_class, &sink_template);
     gst_element_class_add_static_pad_template(element_class, &src_template);
     gst_element_class_set_static_metadata(element_class, "slipstream inference", "Filter/Analyzer/Video",

@@ -199,28 +199,49 @@ TEST(BatchMux, BatchesComeAtConfiguredRateWithoutInput) {
 }
 
 // Input timing does not move the output: bursts and gaps alike give exactly one
-// batch per period carrying the newest frame, `fresh` only after new input.
-TEST(BatchMux, CarriesLatestFrameAndFreshFlagRegardlessOfInputTiming) {
+// batch per period. Each carries the oldest of at most two frames not shown yet
+// (a burst loses its older frames), `fresh` while there was one, else the last
+// frame shown again.
+TEST(BatchMux, CarriesTheNextUnshownFrameAndFreshFlagRegardlessOfInputTiming) {
     MuxRig rig({0}, [](GstElement* mux) { g_object_set(mux, "fps", 10, 1, nullptr); });
     rig.set_caps(0, GST_VIDEO_FORMAT_I420, 64, 48);
     const int pushes_per_period[] = {3, 0, 0, 1, 5, 0, 2, 0};
+    // Frames are numbered 1, 2, ... as they arrive.
+    const guint64 shown[] = {2, 3, 3, 4, 8, 9, 10, 11};
+    const bool fresh[] = {true, true, false, true, true, true, true, true};
     const GstClockTime p = period(10, 1);
-    guint64 sent = 0;
     std::shared_ptr<const SsVideoFrame> previous;
     for (std::size_t k = 0; k < std::size(pushes_per_period); ++k) {
         for (int i = 0; i < pushes_per_period[k]; ++i) rig.push_solid(0, GST_VIDEO_FORMAT_I420, 64, 48);
-        sent += pushes_per_period[k];
         Batch b = rig.tick();
         ASSERT_TRUE(b);
         EXPECT_EQ(b.due(), k * p);
         ASSERT_EQ(b.frames().size(), 1u);
         const SsBatchFrame& f = b.frame(0);
-        EXPECT_EQ(f.fresh, pushes_per_period[k] > 0) << "period " << k;
+        EXPECT_EQ(f.fresh, fresh[k]) << "period " << k;
         ASSERT_TRUE(f.frame);
-        EXPECT_EQ(f.frame->number, sent) << "the newest frame, not a queued one";
+        EXPECT_EQ(f.frame->number, shown[k]) << "period " << k;
         EXPECT_EQ(f.state, SourceState::live);
-        if (pushes_per_period[k] == 0) { EXPECT_EQ(f.frame, previous) << "a repeated frame is shared, not copied"; }
+        if (!fresh[k]) { EXPECT_EQ(f.frame, previous) << "a repeated frame is shared, not copied"; }
         previous = f.frame;
+    }
+}
+
+// A camera at the output's rate whose frames arrive with jitter, two in one
+// period and none in the next: every frame is shown, in order, none repeated.
+TEST(BatchMux, JitterAtTheOutputRateLosesNoFrame) {
+    MuxRig rig({0}, [](GstElement* mux) { g_object_set(mux, "fps", 30, 1, nullptr); });
+    rig.set_caps(0, GST_VIDEO_FORMAT_I420, 64, 48);
+    const int pushes_per_period[] = {1, 2, 0, 1, 2, 0, 2, 0, 1, 1, 2, 0};
+    guint64 expected = 0;
+    for (std::size_t k = 0; k < std::size(pushes_per_period); ++k) {
+        for (int i = 0; i < pushes_per_period[k]; ++i) rig.push_solid(0, GST_VIDEO_FORMAT_I420, 64, 48);
+        Batch b = rig.tick();
+        ASSERT_TRUE(b);
+        const SsBatchFrame& f = b.frame(0);
+        ASSERT_TRUE(f.frame);
+        EXPECT_TRUE(f.fresh) << "period " << k;
+        EXPECT_EQ(f.frame->number, ++expected) << "period " << k;
     }
 }
 

@@ -6,6 +6,8 @@
 #include <map>
 #include <mutex>
 
+#include <sched.h>
+
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
 
@@ -145,4 +147,33 @@ TEST_F(AsyncDetectorTest, AFailingJobFinishesEmptyAndTheWorkerGoesOn) {
     results = detector->take_results();
     ASSERT_EQ(results.size(), 1u);
     EXPECT_FALSE(results[0].objects.empty());
+}
+
+TEST_F(AsyncDetectorTest, WorkersRunAtBackgroundPriority) {
+    std::vector<std::unique_ptr<ss::Detector>> detectors;
+    detectors.push_back(std::make_unique<ss::Detector>(config_));
+    int policy = -1;
+    std::chrono::steady_clock::time_point called;
+    auto detector = std::make_unique<ss::AsyncDetector>(std::move(detectors), [&] {
+        // on_done runs on the worker thread itself.
+        std::lock_guard lock(mutex_);
+        policy = sched_getscheduler(0);
+        called = std::chrono::steady_clock::now();
+        changed_.notify_all();
+    });
+    const auto before = std::chrono::steady_clock::now();
+    const auto job = detector->submit({{0, 1, grey(100)}});
+    ASSERT_NE(job, 0u);
+    wait_for(*detector, job);
+    {
+        std::unique_lock lock(mutex_);
+        ASSERT_TRUE(changed_.wait_for(lock, std::chrono::seconds(10), [&] { return policy != -1; }));
+    }
+    EXPECT_EQ(detector->priority(), "SCHED_IDLE");
+    EXPECT_EQ(policy, SCHED_IDLE) << "the worker thread's scheduling policy";
+    const auto results = detector->take_results();
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_GE(results[0].finished, before) << "the results say when they were stored";
+    EXPECT_LE(results[0].finished, called);
+    EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER) << "the caller's thread keeps its priority";
 }

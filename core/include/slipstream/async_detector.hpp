@@ -7,6 +7,12 @@
 // by side. On a few cores that beats one network spread over all of them:
 // OpenCV's DNN threads spin and wait on each other, so one forward on two
 // threads costs ~40% more CPU than on one (bench/run.sh, floors).
+//
+// Workers run at background priority (thread_priority.hpp): detection only
+// gets the CPU time the picture does not need. They never run the caller's
+// code under its locks: on_done only signals, because a background thread
+// preempted while holding a lock the video threads wait for would stall them.
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -14,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -35,6 +42,7 @@ struct DetectionResult {
     std::uint64_t frame_number = 0;
     cv::Size image_size;
     Detections objects;
+    std::chrono::steady_clock::time_point finished;  // when the job's results were stored
 };
 
 struct DetectorStats {
@@ -46,7 +54,8 @@ struct DetectorStats {
 class AsyncDetector {
 public:
     // One worker thread per detector; all must share one config. on_done, if
-    // given, is called on a worker thread after each job's results are stored.
+    // given, is called on a worker thread after each job's results are stored:
+    // keep it to a signal (that thread runs at background priority).
     explicit AsyncDetector(std::vector<std::unique_ptr<Detector>> detectors, std::function<void()> on_done = {});
     ~AsyncDetector();
     AsyncDetector(const AsyncDetector&) = delete;
@@ -63,6 +72,8 @@ public:
     std::vector<DetectionResult> take_results();
     DetectorStats stats() const;
     int workers() const { return static_cast<int>(detectors_.size()); }
+    // How the workers' priority was lowered: "SCHED_IDLE", "nice 19" or "unchanged".
+    std::string priority() const;
     const InferConfig& config() const { return detectors_.front()->config(); }
 
 private:
@@ -83,6 +94,7 @@ private:
     DetectorStats stats_;
     bool stop_ = false;
     std::uint64_t jobs_started_ = 0;
+    std::string priority_;  // as the first worker reported it
     std::vector<std::thread> threads_;
 };
 

@@ -213,6 +213,8 @@ class Bench:
             "window": window_stats(records, window.t0, window.t1, n, edge_s=min(10.0, (window.t1 - window.t0) / 3)),
             "warnings": [l for l in child.text("err") if l.startswith(("warning", "error"))][:10],
         }
+        # The picture first: the share of each camera's frames that reached the output.
+        result["shown_share_min"] = round(min(c["fps"] for c in result["window"]["per_camera"]) / camera_fps, 3)
         result["_records"] = records
         result["_window"] = (window.t0, window.t1)
         result["_real_window"] = real_window
@@ -643,8 +645,16 @@ def parse_summary(lines):
     for line in lines:
         m = re.match(r"summary: (\d+) s, output ([\d.]+) fps, detection ([\d.]+) frames/s \(([\d.]+) per camera\)", line)
         if m:
-            return {"seconds": int(m.group(1)), "output_fps": float(m.group(2)), "detection_fps": float(m.group(3)),
-                    "detection_fps_per_camera": float(m.group(4)), "line": line}
+            out = {"seconds": int(m.group(1)), "output_fps": float(m.group(2)), "detection_fps": float(m.group(3)),
+                   "detection_fps_per_camera": float(m.group(4)), "line": line}
+            # Detections that went out with their own frame, and the detection deadline in force at the end.
+            own = re.search(r"(\d+) of (\d+) on their own frame, deadline (\d+) ms( \(auto\))?", line)
+            if own:
+                on_time, detected = int(own.group(1)), int(own.group(2))
+                out.update({"on_own_frame": on_time, "detected": detected,
+                            "on_own_frame_share": round(on_time / detected, 3) if detected else None,
+                            "deadline_ms": int(own.group(3)), "deadline_auto": bool(own.group(4))})
+            return out
     return None
 
 
@@ -700,6 +710,13 @@ def table(results):
         if presets:
             add("encoder", "x264 preset: CPU ms/frame (SSIM)", ", ".join(
                 "%s %.2f (%.4f)" % (p["preset"], p["cpu_s_per_frame"] * 1000, p["ssim"] or 0) for p in presets))
+    def picture_first_row(section, run):
+        """Camera frames shown (the slowest camera), detections on their own frame, the deadline."""
+        sm = run["summary"]
+        add(section, "frames shown (slowest camera) / detections on own frame / deadline ms",
+            "%s / %s / %s%s" % (fmt(run.get("shown_share_min"), 3), fmt(sm.get("on_own_frame_share"), 3), fmt(sm.get("deadline_ms")),
+                                " auto" if sm.get("deadline_auto") else ""), "", "", ">= 0.95 / >= 0.80")
+
     def efficiency_rows(setting, runs):
         """One row per run; the target applies to the setting: all its runs' CPU
         over all their floors."""
@@ -761,6 +778,7 @@ def table(results):
                 "%s %s / %s" % (k.replace("_", " "), fmt(v["median"], 1), fmt(v["p99"], 1)) for k, v in stages.items()))
         add("latency", "CPU/s at 4 cams (camera + viewer not counted)", fmt(s["cpu_per_s"]), fmt(p["cpu_per_s"]) if p else "",
             ratio(s["cpu_per_s"], p["cpu_per_s"] if p else None))
+        picture_first_row("4 cams latency run", s)
         add("latency", "detections/s per camera at 4 cams", fmt(s["detections_per_s_per_camera"]),
             fmt(p.get("detections_per_s_per_camera")) if p else "", ratio(s["detections_per_s_per_camera"],
                                                                           p.get("detections_per_s_per_camera") if p else None))
@@ -775,6 +793,7 @@ def table(results):
             fmt(pconf.get("detections_per_s_per_camera")) if pconf else "", "", ">= 2", status(
                 (conf.get("detections_per_s_per_camera") or 0) >= 2) if conf else "")
         if conf:
+            picture_first_row("capacity", conf)
             add("capacity", "CPU/s at that load", fmt(conf["cpu_per_s"]), fmt(pconf.get("cpu_per_s")) if pconf else "")
             add("capacity", "slowest camera: fps in / fps shown / latency growth ms", "%s / %s / %s" % (
                 fmt(conf["window"]["min_camera_arrived_fps"], 1), fmt(conf["window"]["min_camera_fps"], 1),

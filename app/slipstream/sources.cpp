@@ -14,6 +14,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "slipstream/reconnect_backoff.hpp"
 #include "slipstream/uri.hpp"
 
 namespace slipstream {
@@ -227,7 +228,7 @@ struct Sources::Source {
     GstElement* bin = nullptr;
     guint generation = 0;
     guint retry_timer = 0;
-    double backoff = 0;
+    ss::ReconnectBackoff backoff{1, 10};  // set from the options when the source is made
     gint64 retry_at_us = 0;         // when the next full retry is due
     gint64 probes_from_us = 0;      // probes may cut the wait short from then on
     bool probe_ends_wait = false;   // the failure was about reachability: a probe may end the wait
@@ -292,7 +293,7 @@ Sources::Sources(GstElement* pipeline, GstElement* mux, const Options& options, 
                 g_uri_unref(uri);
             }
         }
-        s->backoff = options_.reconnect_initial;
+        s->backoff = ss::ReconnectBackoff(options_.reconnect_initial, options_.reconnect_max);
         gchar* name = g_strdup_printf("sink_%d", s->index);
         s->mux_pad = gst_element_request_pad_simple(mux_, name);
         g_free(name);
@@ -582,9 +583,9 @@ void Sources::schedule_retry(Source& source, const Failure& failure) {
     const bool had_frame = source.got_frame_since_start;
     const std::string reason = ss::mask_credentials_in_text(failure.reason);
     if (had_frame) {
-        source.backoff = options_.reconnect_initial;  // it worked until now: retry soon
+        source.backoff.reset();  // it worked until now: retry soon
         source.dropped_at_us = g_get_monotonic_time();
-        say(stderr, source.who() + ": dropped: " + reason + "; reconnecting in " + seconds_text(source.backoff));
+        say(stderr, source.who() + ": dropped: " + reason + "; reconnecting in " + seconds_text(source.backoff.upcoming()));
     } else {
         if (!source.ever_had_frame && !source.failed_at_start) {
             source.failed_at_start = true;
@@ -595,11 +596,10 @@ void Sources::schedule_retry(Source& source, const Failure& failure) {
                 return;
             }
         }
-        say(stderr, "error: " + source.who() + ": " + reason + "; retrying in " + seconds_text(source.backoff));
+        say(stderr, "error: " + source.who() + ": " + reason + "; retrying in " + seconds_text(source.backoff.upcoming()));
     }
     source.got_frame_since_start = false;
-    const double wait = source.backoff;
-    source.backoff = std::min(source.backoff * 2, options_.reconnect_max);
+    const double wait = source.backoff.next_wait();
     const gint64 now = g_get_monotonic_time();
     source.retry_at_us = now + static_cast<gint64>(wait * G_USEC_PER_SEC);
     // Retry when the backoff is over, or as soon as a cheap probe (twice a
@@ -755,17 +755,17 @@ gboolean Sources::watchdog(gpointer data) {
                 }
                 s->ever_had_frame = true;
                 s->dropped_at_us = 0;
-                s->backoff = self->options_.reconnect_initial;
+                s->backoff.reset();
             }
             if (now - s->last_frame_us > stall_after_us) {
                 Failure failure;
-                failure.reason = "no frames for 5 s";
+                failure.reason = "no frames for " + std::to_string(stall_after_us / G_USEC_PER_SEC) + " s";
                 failure.link = true;
                 self->fail(*s, s->generation, failure);
             }
         } else if (now - s->started_at_us > first_frame_within_us) {
             Failure failure;
-            failure.reason = "no video after 20 s";
+            failure.reason = "no video after " + std::to_string(first_frame_within_us / G_USEC_PER_SEC) + " s";
             self->fail(*s, s->generation, failure);
         }
     }

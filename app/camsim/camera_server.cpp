@@ -199,11 +199,6 @@ void FeederRegistry::stop_all() {
     for (MediaFeeder* feeder : feeders_) feeder->request_stop();
 }
 
-const char* stream_caps(Codec codec) {
-    return codec == Codec::h264 ? "video/x-h264,stream-format=byte-stream,alignment=au"
-                                : "video/x-h265,stream-format=byte-stream,alignment=au";
-}
-
 void on_media_unprepared(GstRTSPMedia* media, gpointer) {
     // The pipeline is being torn down: stop feeding it now rather than
     // whenever the media object is finally released.

@@ -363,8 +363,7 @@ std::shared_ptr<EncodedStream> encode_file(const StreamRequest& request, const s
     // Parameter sets in front of every key frame make each key frame a valid
     // place to start a client or a loop.
     g_object_set(parser, "config-interval", -1, nullptr);
-    GstCaps* coded_caps = gst_caps_from_string(h264 ? "video/x-h264,stream-format=byte-stream,alignment=au"
-                                                    : "video/x-h265,stream-format=byte-stream,alignment=au");
+    GstCaps* coded_caps = gst_caps_from_string(stream_caps(request.codec));
     g_object_set(sink, "caps", coded_caps, "sync", FALSE, "max-buffers", 64u, nullptr);
     gst_caps_unref(coded_caps);
 

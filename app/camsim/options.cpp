@@ -81,6 +81,11 @@ Codec parse_codec(std::string_view flag, std::string_view text) {
 
 const char* codec_name(Codec codec) { return codec == Codec::h264 ? "h264" : "h265"; }
 
+const char* stream_caps(Codec codec) {
+    return codec == Codec::h264 ? "video/x-h264,stream-format=byte-stream,alignment=au"
+                                : "video/x-h265,stream-format=byte-stream,alignment=au";
+}
+
 std::string usage_text() {
     return R"(Usage: slipstream-camsim [--port 8555] [--address 127.0.0.1] [--count N]
          [--codec h264|h265] [--width W] [--height H] [--fps F] [--bitrate BPS]

@@ -11,6 +11,8 @@ namespace ss::camsim {
 enum class Codec { h264, h265 };
 
 const char* codec_name(Codec codec);
+// The coded stream between the encoder, the cache and the RTSP server: Annex B, one access unit per buffer.
+const char* stream_caps(Codec codec);
 
 // Bad user input: the message names the offending thing and what to do.
 // main() prints it and exits with status 2.

@@ -104,8 +104,8 @@ void FrameReport::report(GstBuffer* batch, GstClockTime now) {
     if (!meta) return;
     record_stages(*meta, GST_BUFFER_PTS(batch), now);  // the PTS finds the picture again at the encoder
     if (!show_frames_ && !metadata_) return;
-    static const ss::InferConfig no_labels;
-    const ss::InferConfig& labels = *meta->labels ? **meta->labels : no_labels;
+    static const ss::InferConfig no_detector;
+    const ss::InferConfig& detector = *meta->detector_config ? **meta->detector_config : no_detector;
     text_.clear();
     json_.clear();
     for (std::size_t i = 0; i < meta->frames->size(); ++i) {
@@ -113,8 +113,7 @@ void FrameReport::report(GstBuffer* batch, GstClockTime now) {
         // One line per frame a camera sent, not per output tick that repeats it.
         if (!f.is_new()) continue;
         if (show_frames_) {
-            text_ += "Stream=" + std::to_string(i) + " Frame=" + std::to_string(f.frame->number) + " " +
-                     ss::counts_text(ss::count_groups(f.objects, labels.groups), labels.groups) + "\n";
+            text_ += ss::frame_line(static_cast<int>(i), f.frame->number, f.objects, detector.groups) + "\n";
         }
         if (metadata_) {
             char head[384];
@@ -132,9 +131,9 @@ void FrameReport::report(GstBuffer* batch, GstClockTime now) {
             json_ += head;
             for (std::size_t k = 0; k < f.objects.size(); ++k) {
                 ss::Detection in_source = f.objects[k];
-                in_source.box = ss_box_in_source(in_source.box, *f.frame);
+                in_source.box = ss::resized(in_source.box, f.frame->bgr.size(), {f.frame->source_width, f.frame->source_height});
                 if (k) json_ += ',';
-                ss::append_detection_json(json_, in_source, labels);
+                ss::append_detection_json(json_, in_source, detector);
             }
             json_ += "]}\n";
         }

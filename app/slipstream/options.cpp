@@ -6,6 +6,8 @@
 #include <functional>
 #include <map>
 
+#include "slipstream/config.hpp"
+
 namespace slipstream {
 namespace {
 
@@ -104,7 +106,7 @@ const std::vector<Setting>& settings() {
         {"--interval", "INTERVAL", "N|auto", "frames skipped between detections (overrides the config)",
          [](Options& o, const std::string& v) {
              int n = 0;
-             if (v == "auto") return o.interval = -1, true;
+             if (v == "auto") return o.interval = ss::InferConfig::interval_auto, true;
              if (!parse_int(v, 0, 1000, n)) return false;
              o.interval = n;
              return true;

@@ -22,7 +22,7 @@ struct Options {
     std::string bind_address = "0.0.0.0";
     std::string config_file;          // empty = the embedded default
     std::string metadata_file;        // empty = none, "-" = stdout
-    std::optional<int> interval;      // overrides the config's interval; -1 = auto
+    std::optional<int> interval;      // overrides the config's interval (or ss::InferConfig::interval_auto)
     int workers = 0, threads = 0;     // ssinfer's layout; 0 = its default
     int max_delay_ms = -1;            // ssinfer's wait for a frame's own detection; -1 = automatic
     int latency_budget_ms = 400;      // the automatic wait's ceiling

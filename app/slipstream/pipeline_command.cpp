@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -21,6 +20,7 @@
 #include "rtsp_output.hpp"
 #include "slipstream/config.hpp"
 #include "slipstream/error.hpp"
+#include "slipstream/grid.hpp"
 #include "slipstream/log.hpp"
 #include "slipstream/tracker.hpp"
 #include "slipstream/uri.hpp"
@@ -112,11 +112,9 @@ void build_pipeline(App& app, const ss::InferConfig& config) {
     app.sink = make("appsink", "output");
 
     // Working frames big enough for both the tile and the detector's input.
-    const int sources = static_cast<int>(o.inputs.size());
-    const int rows = std::max(1, static_cast<int>(std::sqrt(static_cast<double>(sources))));
-    const int columns = (sources + rows - 1) / rows;
-    const int frame_w = std::max(o.width / columns, config.input_width);
-    const int frame_h = std::max(o.height / rows, config.input_height);
+    const ss::GridShape grid = ss::grid_shape(static_cast<int>(o.inputs.size()));
+    const int frame_w = std::max(o.width / grid.columns, config.input_width);
+    const int frame_h = std::max(o.height / grid.rows, config.input_height);
     g_object_set(app.mux, "frame-width", frame_w, "frame-height", frame_h, "end-on-eos", FALSE, nullptr);
     gst_util_set_object_arg(G_OBJECT(app.mux), "fps", (std::to_string(o.fps) + "/1").c_str());
     g_object_set(app.infer, "config-file", config.config_file.c_str(), nullptr);
@@ -135,8 +133,7 @@ void build_pipeline(App& app, const ss::InferConfig& config) {
     // A key frame every second: viewers join within a second.
     g_object_set(app.encoder, "key-int-max", static_cast<guint>(o.fps), nullptr);
     g_object_set(parse, "config-interval", -1, nullptr);
-    GstCaps* caps = gst_caps_from_string(h265 ? "video/x-h265,stream-format=byte-stream,alignment=au"
-                                              : "video/x-h264,stream-format=byte-stream,alignment=au");
+    GstCaps* caps = encoded_caps(o.codec);
     g_object_set(app.sink, "caps", caps, "sync", FALSE, "max-buffers", 5u, "drop", TRUE, "emit-signals", FALSE, nullptr);
     gst_caps_unref(caps);
 

@@ -12,17 +12,22 @@
 
 namespace slipstream {
 
+GstCaps* encoded_caps(OutputCodec codec) {
+    return gst_caps_from_string(codec == OutputCodec::h265 ? "video/x-h265,stream-format=byte-stream,alignment=au"
+                                                           : "video/x-h264,stream-format=byte-stream,alignment=au");
+}
+
 RtspOutput::RtspOutput(const Options& options, GstElement* encoder) : options_(options), encoder_(encoder) {
     gst_object_ref(encoder_);
     const bool h265 = options_.codec == OutputCodec::h265;
-    caps_ = gst_caps_from_string(h265 ? "video/x-h265,stream-format=byte-stream,alignment=au"
-                                      : "video/x-h264,stream-format=byte-stream,alignment=au");
+    caps_ = encoded_caps(options_.codec);
     server_ = gst_rtsp_server_new();
     gst_rtsp_server_set_address(server_, options_.bind_address.c_str());
     gst_rtsp_server_set_service(server_, std::to_string(options_.port).c_str());
     factory_ = gst_rtsp_media_factory_new();
-    // Timestamps keep the output's exact frame spacing; parameter sets travel in-band with every key frame (h264parse config-interval=-1 upstream)
-    // with every key frame so a viewer can start at any key frame.
+    // Timestamps keep the output's exact frame spacing; parameter sets travel in-band
+    // with every key frame (the parser's config-interval=-1 upstream), so a viewer can
+    // start at any key frame.
     const std::string launch = std::string("( appsrc name=src is-live=true format=time ") +
                                (h265 ? "! h265parse ! rtph265pay" : "! h264parse ! rtph264pay") +
                                " name=pay0 pt=96 )";

@@ -13,6 +13,10 @@
 
 namespace slipstream {
 
+// The output's encoded stream as the encoder's parser, the appsink and the
+// RTSP server's appsrc carry it: Annex B byte stream, one access unit per buffer.
+GstCaps* encoded_caps(OutputCodec codec);
+
 class RtspOutput {
 public:
     RtspOutput(const Options& options, GstElement* encoder);

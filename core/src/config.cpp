@@ -392,7 +392,7 @@ InferConfig load_infer_config(const fs::path& file) {
     if (auto v = ini.integer(prop, "network-input-order", 0, 1)) config.network_input_order = static_cast<InputOrder>(*v);
     if (auto v = ini.integer(prop, "batch-size", 1, 64)) config.batch_size = static_cast<int>(*v);
     if (ini.value(prop, "interval") == "auto") {
-        config.interval = -1;
+        config.interval = InferConfig::interval_auto;
     } else if (auto v = ini.integer(prop, "interval", 0, 1000)) {
         config.interval = static_cast<int>(*v);
     }

@@ -17,6 +17,11 @@ std::string plural(const std::string& name) {
     return name + "s";
 }
 
+std::string frame_line(int stream, std::uint64_t frame, const Detections& objects, const ClassGroups& groups) {
+    return "Stream=" + std::to_string(stream) + " Frame=" + std::to_string(frame) + " " +
+           counts_text(count_groups(objects, groups), groups);
+}
+
 std::string counts_text(const GroupCounts& counts, const ClassGroups& groups) {
     std::string text = "Objects=" + std::to_string(counts.objects);
     for (std::size_t g = 0; g < groups.names.size(); ++g) {

@@ -47,17 +47,17 @@ bool Mosaic::unchanged(const Drawn& drawn, const TileContent& tile) const {
     return same_objects(drawn.objects, tile.objects ? *tile.objects : none);
 }
 
-void Mosaic::update(cv::Size size, const std::vector<TileContent>& tiles, const InferConfig& labels) {
+void Mosaic::update(cv::Size size, const std::vector<TileContent>& tiles, const InferConfig& detector) {
     if (size.width <= 0 || size.height <= 0 || size.width % 2 || size.height % 2) {
         throw Error("Mosaic: the picture needs an even width and height");
     }
     const int n = static_cast<int>(tiles.size());
     tiles_drawn_ = 0;
     // Labels name every box: other labels (a new detector config) redraw everything.
-    if (size != size_ || n != sources_ || labels.labels != labels_) {
+    if (size != size_ || n != sources_ || detector.labels != labels_) {
         size_ = size;
         sources_ = n;
-        labels_ = labels.labels;
+        labels_ = detector.labels;
         canvas_.create(size, CV_8UC3);
         i420_.create(size.height * 3 / 2, size.width, CV_8UC1);
         // Cells past the last source are drawn by no tile.
@@ -71,7 +71,7 @@ void Mosaic::update(cv::Size size, const std::vector<TileContent>& tiles, const 
         if (unchanged(drawn, tile)) continue;
         const cv::Rect cell = grid_cell(i, n, size);
         try {
-            draw_tile(canvas_, cell, tile, labels);
+            draw_tile(canvas_, cell, tile, detector);
         } catch (...) {
             invalidate();  // the canvas may be half drawn
             throw;

@@ -45,7 +45,8 @@ GST_DEBUG_CATEGORY_STATIC(ss_infer_debug);
 namespace {
 
 constexpr int interval_from_config = -2;
-constexpr int interval_auto = -1;
+constexpr int interval_auto = ss::InferConfig::interval_auto;
+static_assert(interval_auto == -1, "the interval property documents -1 as auto");
 
 constexpr int max_delay_auto = -1;
 constexpr int default_latency_budget_ms = static_cast<int>(ss::DetectionDeadline::default_budget_ms);
@@ -203,7 +204,7 @@ static void annotate(SsInfer* self, SsBatchMeta* meta) {
         auto it = st.sources.find(f.source_id);
         if (it == st.sources.end() || !f.frame) continue;
         SourceDetections& s = it->second;
-        f.objects = ss_objects_resized(s.objects, s.size, f.frame->bgr.size());
+        f.objects = ss::resized(s.objects, s.size, f.frame->bgr.size());
         f.detected_frame = s.detected_frame;
         // Marked once, on a batch showing the very frame detected (or a newer one
         // if that batch already left), so trackers update exactly once per result.
@@ -211,7 +212,7 @@ static void annotate(SsInfer* self, SsBatchMeta* meta) {
         if (f.detected) s.announced_frame = s.detected_frame;
         if (f.detected && f.is_new() && f.frame->number == s.detected_frame) ++st.on_time;
     }
-    *meta->labels = st.config;
+    *meta->detector_config = st.config;
     if (st.deadline.take_over_budget_warning()) warn_over_budget(self);
 }
 

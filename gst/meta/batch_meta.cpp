@@ -16,7 +16,7 @@ static gboolean batch_meta_init(GstMeta* meta, gpointer, GstBuffer*) {
     m->batch_number = 0;
     m->built = GST_CLOCK_TIME_NONE;
     m->detection_done = GST_CLOCK_TIME_NONE;
-    m->labels = new std::shared_ptr<const ss::InferConfig>();
+    m->detector_config = new std::shared_ptr<const ss::InferConfig>();
     return TRUE;
 }
 
@@ -24,8 +24,8 @@ static void batch_meta_free(GstMeta* meta, GstBuffer*) {
     auto* m = reinterpret_cast<SsBatchMeta*>(meta);
     delete m->frames;
     m->frames = nullptr;
-    delete m->labels;
-    m->labels = nullptr;
+    delete m->detector_config;
+    m->detector_config = nullptr;
 }
 
 static gboolean batch_meta_transform(GstBuffer* dest, GstMeta* meta, GstBuffer*, GQuark type, gpointer) {
@@ -37,7 +37,7 @@ static gboolean batch_meta_transform(GstBuffer* dest, GstMeta* meta, GstBuffer*,
     to->batch_number = from->batch_number;
     to->built = from->built;
     to->detection_done = from->detection_done;
-    *to->labels = *from->labels;
+    *to->detector_config = *from->detector_config;
     return TRUE;
 }
 
@@ -59,14 +59,3 @@ SsBatchMeta* ss_buffer_get_batch_meta(GstBuffer* buffer) {
     return reinterpret_cast<SsBatchMeta*>(gst_buffer_get_meta(buffer, ss_batch_meta_api_get_type()));
 }
 
-ss::Detections ss_objects_resized(const ss::Detections& objects, cv::Size from, cv::Size to) {
-    if (from == to || from.width <= 0 || from.height <= 0) return objects;
-    return ss::scaled(objects, static_cast<float>(to.width) / from.width, static_cast<float>(to.height) / from.height);
-}
-
-ss::Box ss_box_in_source(const ss::Box& box, const SsVideoFrame& frame) {
-    if (frame.bgr.empty() || frame.source_width <= 0) return box;
-    const float sx = static_cast<float>(frame.source_width) / frame.bgr.cols;
-    const float sy = static_cast<float>(frame.source_height) / frame.bgr.rows;
-    return {box.left * sx, box.top * sy, box.width * sx, box.height * sy};
-}

@@ -60,9 +60,10 @@ struct SsBatchMeta {
     // waiting for its detections (NONE where no ssinfer ran).
     GstClockTime built;
     GstClockTime detection_done;
-    // Labels and class groups of the detector that filled `objects` (set by ssinfer),
-    // so downstream elements can name and count objects without their own config.
-    std::shared_ptr<const ss::InferConfig>* labels;
+    // The config of the detector that filled `objects` (set by ssinfer): its labels,
+    // class groups and [tracker] section, so downstream elements can name, count and
+    // track objects without a config of their own.
+    std::shared_ptr<const ss::InferConfig>* detector_config;
 };
 
 GType ss_batch_meta_api_get_type();
@@ -71,9 +72,3 @@ const GstMetaInfo* ss_batch_meta_get_info();
 // Adds an empty batch meta to a (writable) buffer.
 SsBatchMeta* ss_buffer_add_batch_meta(GstBuffer* buffer);
 SsBatchMeta* ss_buffer_get_batch_meta(GstBuffer* buffer);
-
-// Objects found in a picture of size `from`, moved onto one of size `to`.
-ss::Detections ss_objects_resized(const ss::Detections& objects, cv::Size from, cv::Size to);
-
-// Scales a box from working-frame pixels to camera pixels.
-ss::Box ss_box_in_source(const ss::Box& box, const SsVideoFrame& frame);

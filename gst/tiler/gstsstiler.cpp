@@ -63,8 +63,8 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
     "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE("I420")));
 
 static void render(const Settings& settings, State& st, const SsBatchMeta* meta) {
-    static const ss::InferConfig no_labels;
-    const ss::InferConfig& labels = meta && *meta->labels ? **meta->labels : no_labels;
+    static const ss::InferConfig no_detector;
+    const ss::InferConfig& detector = meta && *meta->detector_config ? **meta->detector_config : no_detector;
     const int n = meta ? static_cast<int>(meta->frames->size()) : 0;
     std::vector<ss::TileContent> tiles(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) {
@@ -75,12 +75,10 @@ static void render(const Settings& settings, State& st, const SsBatchMeta* meta)
         tile.no_signal = f.state == SourceState::no_signal;
         tile.seconds_since_frame = static_cast<double>(f.since_last_frame) / GST_SECOND;
         if (settings.show_stats) {
-            const auto counts = ss::count_groups(f.objects, labels.groups);
-            tile.stats = "Stream=" + std::to_string(i) + " Frame=" + std::to_string(f.frame ? f.frame->number : 0) + " " +
-                         ss::counts_text(counts, labels.groups);
+            tile.stats = ss::frame_line(i, f.frame ? f.frame->number : 0, f.objects, detector.groups);
         }
     }
-    st.mosaic.update(cv::Size(settings.width, settings.height), tiles, labels);
+    st.mosaic.update(cv::Size(settings.width, settings.height), tiles, detector);
 }
 
 // Our caps follow from the settings and the batch's frame rate.

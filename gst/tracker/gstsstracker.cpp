@@ -118,7 +118,7 @@ static void track(State& st, SsBatchFrame& f) {
     // Predicted boxes may drift past the picture's edge: keep what is inside.
     f.objects.clear();
     const float width = static_cast<float>(f.frame->bgr.cols), height = static_cast<float>(f.frame->bgr.rows);
-    for (auto& d : ss_objects_resized(s.shown, s.size, f.frame->bgr.size())) {
+    for (auto& d : ss::resized(s.shown, s.size, f.frame->bgr.size())) {
         d.box = ss::clipped(d.box, width, height);
         if (d.box.area() > 0) f.objects.push_back(d);
     }
@@ -131,7 +131,7 @@ static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
     SsBatchMeta* meta = ss_buffer_get_batch_meta(buffer);
     {
         std::lock_guard lock(*self->lock);
-        if (!load_settings(self, *meta->labels)) {
+        if (!load_settings(self, *meta->detector_config)) {
             gst_buffer_unref(buffer);
             return GST_FLOW_ERROR;
         }

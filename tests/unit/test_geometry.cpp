@@ -151,3 +151,26 @@ TEST(FrameSize, FitSizeIsEvenAndNeverUpscales) {
     EXPECT_EQ(ss::fit_size({1001, 999}, {500, 500}), cv::Size(500, 498));   // even
     EXPECT_EQ(ss::fit_size({0, 10}, {100, 100}), cv::Size(0, 0));
 }
+
+TEST(Resized, MovesBoxesBetweenSizesOfOneScene) {
+    const ss::Box b = ss::resized(ss::Box{10, 20, 30, 40}, {416, 234}, {1920, 1080});
+    EXPECT_FLOAT_EQ(b.left, 10.f * 1920 / 416);
+    EXPECT_FLOAT_EQ(b.top, 20.f * 1080 / 234);
+    EXPECT_FLOAT_EQ(b.width, 30.f * 1920 / 416);
+    EXPECT_FLOAT_EQ(b.height, 40.f * 1080 / 234);
+    const auto objects = ss::resized(ss::Detections{det(2, 0.5f, 100, 50, 20, 10)}, {200, 100}, {100, 50});
+    ASSERT_EQ(objects.size(), 1u);
+    EXPECT_FLOAT_EQ(objects[0].box.left, 50);
+    EXPECT_FLOAT_EQ(objects[0].box.height, 5);
+    EXPECT_EQ(objects[0].class_id, 2);
+    EXPECT_FLOAT_EQ(objects[0].confidence, 0.5f);
+}
+
+TEST(Resized, UnchangedWhenTheSizesMatchOrOneIsUnknown) {
+    const ss::Box b{1, 2, 3, 4};
+    for (auto [from, to] : {std::pair<cv::Size, cv::Size>{{64, 48}, {64, 48}}, {{0, 0}, {64, 48}}, {{64, 48}, {0, 0}}}) {
+        const ss::Box r = ss::resized(b, from, to);
+        EXPECT_FLOAT_EQ(r.left, 1);
+        EXPECT_FLOAT_EQ(r.height, 4);
+    }
+}

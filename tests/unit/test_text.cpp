@@ -34,6 +34,12 @@ TEST(Counts, TextAsTheOriginal) {
     EXPECT_EQ(ss::counts_text(counts, groups), "Objects=3 Vehicles=1 Cycles=0 Persons=2 Signs=0");
 }
 
+TEST(Counts, TheFrameLineOfStdoutAndTheTiles) {
+    const auto groups = default_groups();
+    const ss::Detections objects = {object(0, groups), object(2, groups), object(0, groups)};
+    EXPECT_EQ(ss::frame_line(3, 12, objects, groups), "Stream=3 Frame=12 Objects=3 Vehicles=1 Cycles=0 Persons=2 Signs=0");
+}
+
 TEST(Counts, ObjectsOutsideGroupsCountOnlyAsObjects) {
     const auto groups = default_groups();
     const auto counts = ss::count_groups({object(3, groups), object(4, groups), object(99, groups)}, groups);

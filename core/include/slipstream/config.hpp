@@ -41,6 +41,11 @@ struct ClassGroups {
 };
 
 struct InferConfig {
+    // `interval=auto`: the interval is chosen at run time from the measured
+    // frame rate and detection cost (auto_interval.hpp). The config file, the
+    // command line and ssinfer's property all mean it with this value.
+    static constexpr int interval_auto = -1;
+
     std::filesystem::path config_file;  // where it was read from; relative paths resolve against its folder
 
     std::filesystem::path onnx_file;
@@ -52,7 +57,7 @@ struct InferConfig {
     int input_channels = 3, input_height = 0, input_width = 0;
     InputOrder network_input_order = InputOrder::nchw;
     int batch_size = 1;
-    int interval = 0;             // frames skipped between detections; -1 = automatic
+    int interval = 0;             // frames skipped between detections, or interval_auto
     int num_detected_classes = 0;
     ClusterMode cluster_mode = ClusterMode::nms;
     bool maintain_aspect_ratio = false;

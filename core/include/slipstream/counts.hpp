@@ -1,6 +1,7 @@
 #pragma once
 // Per-frame object counts per class group, and the text the original printed:
 //   Stream=<i> Frame=<n> Objects=<k> Vehicles=<a> Cycles=<b> Persons=<c> Signs=<d>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,10 @@ GroupCounts count_groups(const Detections& objects, const ClassGroups& groups);
 
 // "Objects=3 Vehicles=1 Cycles=0 Persons=2 Signs=0" (group names made plural).
 std::string counts_text(const GroupCounts& counts, const ClassGroups& groups);
+
+// The original's per-frame line, as printed on stdout and drawn on each tile:
+// "Stream=0 Frame=12 Objects=3 Vehicles=1 Cycles=0 Persons=2 Signs=0".
+std::string frame_line(int stream, std::uint64_t frame, const Detections& objects, const ClassGroups& groups);
 
 // "Persons" for "Person"; names already ending in s stay as they are.
 std::string plural(const std::string& name);

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <vector>
 
+#include <opencv2/core/types.hpp>
+
 namespace ss {
 
 struct Box {
@@ -33,5 +35,11 @@ using Detections = std::vector<Detection>;
 
 // The same objects in an image scaled by (sx, sy).
 Detections scaled(Detections objects, float sx, float sy);
+
+// Boxes found in a picture of size `from`, moved onto the same scene at size
+// `to` (a working frame and its camera's, a result and the frame it is shown
+// on). Unchanged when the sizes match or either is empty.
+Box resized(const Box& box, cv::Size from, cv::Size to);
+Detections resized(Detections objects, cv::Size from, cv::Size to);
 
 }  // namespace ss

@@ -20,7 +20,7 @@ class Mosaic {
 public:
     // Brings the picture up to date with `tiles` (one per source, in grid order)
     // on a canvas of `size` (even width and height).
-    void update(cv::Size size, const std::vector<TileContent>& tiles, const InferConfig& labels);
+    void update(cv::Size size, const std::vector<TileContent>& tiles, const InferConfig& detector);
     // Forgets what was drawn: the next update draws every tile.
     void invalidate();
     // The picture as packed I420: `height * 3 / 2` rows of `width` bytes.

@@ -44,6 +44,9 @@ void AsyncDetector::stop_workers() {
         stop_ = true;
     }
     wake_.notify_all();
+    // A worker in the middle of a forward at background priority may get no CPU
+    // at all on a saturated machine: give it normal priority to finish, where allowed.
+    for (auto& t : threads_) restore_normal_priority(t);
     for (auto& t : threads_) t.join();
 }
 

@@ -1,6 +1,7 @@
 #include "slipstream/thread_priority.hpp"
 
 #ifdef __linux__
+#include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -25,6 +26,17 @@ std::string lower_current_thread_priority() {
     // Elsewhere the threads keep normal priority: macOS would take
     // QOS_CLASS_BACKGROUND and Windows THREAD_PRIORITY_IDLE, neither built here.
     return "unchanged";
+}
+
+bool restore_normal_priority(std::thread& thread) {
+#ifdef __linux__
+    sched_param param{};
+    param.sched_priority = 0;
+    return pthread_setschedparam(thread.native_handle(), SCHED_OTHER, &param) == 0;
+#else
+    (void)thread;
+    return false;
+#endif
 }
 
 }  // namespace ss

@@ -8,6 +8,7 @@ the camera's rate (detection runs at background priority and only takes what
 the video leaves). The deadline follows the detector: >= 80% of the
 detections that ran go out with the very frame they were found in, however
 slow detection is on this machine, and the metadata agrees with the count."""
+import os
 import re
 import subprocess
 import sys
@@ -23,8 +24,27 @@ WARM_UP_S = 6     # connecting, first key frames, the network's first (slow) for
 MEASURE_S = 20
 
 
+def idle_cores(seconds=1.0):
+    """Cores left idle by everything running now, from /proc/stat."""
+    def times():
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        return sum(fields), fields[3] + fields[4]  # all, idle + iowait
+    total0, idle0 = times()
+    time.sleep(seconds)
+    total1, idle1 = times()
+    return os.cpu_count() * (idle1 - idle0) / max(1, total1 - total0)
+
+
 def busy_core():
-    """Another program keeping one core busy, as a user's other work would."""
+    """Another program keeping one core busy, as a user's other work would;
+    none when another program already does (the whole suite run on a busy
+    machine, as the README's Testing section says): one core taken is the
+    condition tested, not all of them."""
+    idle = idle_cores()
+    if idle < 1.5:
+        print(f"the machine is busy already ({idle:.1f} cores idle): adding no load")
+        return None
     return subprocess.Popen(["/usr/bin/python3", "-c", "while True: pass"])
 
 
@@ -50,7 +70,7 @@ def main(camsim_bin, slipstream_bin):
         time.sleep(WARM_UP_S + MEASURE_S)
         code, _ = slip.stop()
         assert code == 0, f"exit code {code}\n" + "\n".join(slip.stderr()[-20:])
-        assert busy.poll() is None, "the busy process ended early"
+        assert busy is None or busy.poll() is None, "the busy process ended early"
 
         summary = next((l for l in slip.stderr() if l.startswith("summary:")), "")
         print(summary)
@@ -80,8 +100,9 @@ def main(camsim_bin, slipstream_bin):
         assert abs(marked - on_time) <= 5, f"metadata marks {marked} frames detected, the summary counts {on_time}"
         print("test_busy_machine: all checks passed")
     finally:
-        busy.kill()
-        busy.wait()
+        if busy:
+            busy.kill()
+            busy.wait()
         if slip:
             slip.kill()
         if camsim:

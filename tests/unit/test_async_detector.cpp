@@ -7,12 +7,14 @@
 #include <mutex>
 
 #include <sched.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
 
 #include "slipstream/async_detector.hpp"
 #include "slipstream/config.hpp"
+#include "slipstream/thread_priority.hpp"
 #include "test_util.hpp"
 
 using namespace sstest;
@@ -176,4 +178,33 @@ TEST_F(AsyncDetectorTest, WorkersRunAtBackgroundPriority) {
     EXPECT_GE(results[0].finished, before) << "the results say when they were stored";
     EXPECT_LE(results[0].finished, called);
     EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER) << "the caller's thread keeps its priority";
+}
+
+TEST(ThreadPriority, AStoppingWorkerGetsNormalPriorityBackWhereAllowed) {
+    std::mutex m;
+    std::condition_variable cv;
+    bool lowered = false, restored = false;
+    int policy_after = -1;
+    std::thread worker([&] {
+        ss::lower_current_thread_priority();
+        std::unique_lock lock(m);
+        lowered = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return restored; });
+        policy_after = sched_getscheduler(0);
+    });
+    {
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return lowered; });
+    }
+    const bool ok = ss::restore_normal_priority(worker);
+    {
+        std::lock_guard lock(m);
+        restored = true;
+    }
+    cv.notify_all();
+    worker.join();
+    if (geteuid() != 0) GTEST_SKIP() << "leaving SCHED_IDLE needs privileges (root or CAP_SYS_NICE)";
+    EXPECT_TRUE(ok);
+    EXPECT_EQ(policy_after, SCHED_OTHER);
 }

@@ -15,28 +15,33 @@ float intersection_over_union(const Box& a, const Box& b) {
     return uni > 0 ? inter / uni : 0.f;
 }
 
-Detections scaled(Detections objects, float sx, float sy) {
-    for (auto& d : objects) d.box = {d.box.left * sx, d.box.top * sy, d.box.width * sx, d.box.height * sy};
-    return objects;
-}
-
 namespace {
 
-bool same_or_unknown(cv::Size from, cv::Size to) {
-    return from == to || from.width <= 0 || from.height <= 0 || to.width <= 0 || to.height <= 0;
+Box scaled(const Box& b, float sx, float sy) { return {b.left * sx, b.top * sy, b.width * sx, b.height * sy}; }
+
+// The factors from `from` to `to`, or none where the sizes match or either is empty.
+bool resize_factors(cv::Size from, cv::Size to, float& sx, float& sy) {
+    if (from == to || from.width <= 0 || from.height <= 0 || to.width <= 0 || to.height <= 0) return false;
+    sx = static_cast<float>(to.width) / from.width;
+    sy = static_cast<float>(to.height) / from.height;
+    return true;
 }
 
 }  // namespace
 
+Detections scaled(Detections objects, float sx, float sy) {
+    for (auto& d : objects) d.box = scaled(d.box, sx, sy);
+    return objects;
+}
+
 Box resized(const Box& box, cv::Size from, cv::Size to) {
-    if (same_or_unknown(from, to)) return box;
-    const float sx = static_cast<float>(to.width) / from.width, sy = static_cast<float>(to.height) / from.height;
-    return {box.left * sx, box.top * sy, box.width * sx, box.height * sy};
+    float sx, sy;
+    return resize_factors(from, to, sx, sy) ? scaled(box, sx, sy) : box;
 }
 
 Detections resized(Detections objects, cv::Size from, cv::Size to) {
-    if (same_or_unknown(from, to)) return objects;
-    return scaled(std::move(objects), static_cast<float>(to.width) / from.width, static_cast<float>(to.height) / from.height);
+    float sx, sy;
+    return resize_factors(from, to, sx, sy) ? scaled(std::move(objects), sx, sy) : objects;
 }
 
 Box clipped(const Box& box, float width, float height) {

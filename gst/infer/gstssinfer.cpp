@@ -10,7 +10,8 @@
  * detections, and the late ones still reach the tracker on a later batch. By
  * default the deadline follows how long detection really takes now, within
  * #SsInfer:latency-budget (core's DetectionDeadline). Workers run at
- * background priority, so detection only takes the CPU the video leaves. While every worker is busy, frames are skipped for detection
+ * background priority, so detection only takes the CPU the video leaves.
+ * While every worker is busy, frames are skipped for detection
  * (never for display): a free worker takes each source's newest waiting
  * frame, sources served longest ago first, batch-size frames per run, so a
  * camera with more frames per second never starves the others. `interval`
@@ -58,6 +59,11 @@ struct Settings {
     int workers = 0;
     int max_delay_ms = max_delay_auto;
     int latency_budget_ms = default_latency_budget_ms;
+
+    ss::DetectionDeadline deadline() const {
+        return ss::DetectionDeadline(max_delay_ms == max_delay_auto ? std::nullopt : std::optional<double>(max_delay_ms),
+                                     latency_budget_ms);
+    }
 };
 
 using Clock = std::chrono::steady_clock;
@@ -385,8 +391,7 @@ static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
         {
             // The most a batch may be held: the fixed deadline, or the budget the automatic one stays within.
             std::lock_guard lock(*self->settings_lock);
-            const int ms = self->settings->max_delay_ms == max_delay_auto ? self->settings->latency_budget_ms : self->settings->max_delay_ms;
-            delay = static_cast<GstClockTime>(ms) * GST_MSECOND;
+            delay = static_cast<GstClockTime>(self->settings->deadline().longest_ms() * GST_MSECOND);
         }
         gst_query_set_latency(query, live, min + delay, GST_CLOCK_TIME_IS_VALID(max) ? max + delay : max);
         return TRUE;
@@ -436,9 +441,7 @@ static bool start(SsInfer* self) {
         self->state->chooser = ss::AutoInterval();
         self->state->detector = std::move(detector);
         self->state->sources.clear();
-        self->state->deadline = ss::DetectionDeadline(
-            settings.max_delay_ms == max_delay_auto ? std::nullopt : std::optional<double>(settings.max_delay_ms),
-            settings.latency_budget_ms);
+        self->state->deadline = settings.deadline();
         self->state->job_arrivals.clear();
         self->state->on_time = 0;
         self->state->flushing = false;

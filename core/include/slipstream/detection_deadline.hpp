@@ -38,6 +38,8 @@ public:
     double budget_ms() const { return budget_; }
     // The deadline in force, in milliseconds.
     double deadline_ms() const;
+    // The longest it can ever be: the fixed deadline, or the budget (for latency queries).
+    double longest_ms() const { return fixed_ ? *fixed_ : budget_; }
     // What the automatic deadline would need to be, uncapped; 0 before enough jobs.
     double needed_ms() const;
     // The measured wait at the percentile; 0 before enough jobs.

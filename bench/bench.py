@@ -349,7 +349,7 @@ class Bench:
     def max_probes(self):
         return 2 if self.quick else 6
 
-    def capacity_ok(self, run, n):
+    def capacity_ok(self, run):
         w = run["window"]
         det = run["detections_per_s_per_camera"]
         lat = w["latency_ms"]
@@ -366,48 +366,45 @@ class Bench:
         run["latency_growth_ms"] = round(growth, 1)
         return all(checks.values())
 
-    def capacity(self):
-        r = self.results.setdefault("capacity", {"runs": []})
+    def capacity_search(self, section, who, tag, start, seconds, measure, passed, report):
+        """The most 1080p30 cameras `who` carries in real time, into
+        results[section]. Probes go up one camera after a pass and down one
+        while nothing has passed yet, from `start`, never the same count twice
+        and at most max_probes(); then the best count runs again for
+        capacity_confirm seconds, one camera fewer after each failure.
+        seconds(n, confirming): how long a run of n cameras lasts;
+        measure(cam, n, seconds, tag, confirming): that run, on cam's first n cameras;
+        passed(run): records the run's capacity checks, True when all hold;
+        report(run, ok, confirming): the log line after a run."""
+        r = self.results.setdefault(section, {"runs": []})
         k = self.a.capacity_interval
         r["interval"] = k
-        n = min(self.a.max_cameras, max(1, self.capacity_estimate() - 1))
         top = self.a.max_cameras
         cam = self.camsim_1080p(top)
-        best = 0
-        probes = 0
+        best, n, tried = 0, start, set()
         try:
-            while n <= top and probes < self.max_probes():
-                probes += 1
-                self.log("capacity: slipstream, %d x 1080p30 cameras, interval %d (%d s)" % (n, k, self.d("capacity_probe")))
-                run = self.run_slipstream(cam.urls[:n], k, self.d("capacity_probe"), self.d("capacity_warmup"),
-                                          "cap-%d" % n, 30, extra_trees={"camsim": cam.pid})
-                ok = self.capacity_ok(run, n)
+            while 1 <= n <= top and n not in tried and len(tried) < self.max_probes():
+                tried.add(n)
+                self.log("capacity: %s, %d x 1080p30 cameras, interval %d (%d s)" % (who, n, k, seconds(n, False)))
+                run = measure(cam, n, seconds(n, False), "%s-%d" % (tag, n), False)
+                ok = passed(run)
                 r["runs"].append(strip(run))
-                self.log("  %s: output %.1f fps, slowest camera %.1f fps in (%.1f shown), %.2f detections/s per camera, "
-                         "CPU %.2f/s" % ("ok" if ok else "FAIL " + ",".join(c for c, v in run["capacity_checks"].items() if not v),
-                                         run["summary"]["output_fps"], run["window"]["min_camera_arrived_fps"],
-                                         run["window"]["min_camera_fps"], run["detections_per_s_per_camera"], run["cpu_per_s"]))
+                self.log(report(run, ok, False))
                 if ok:
                     best = n
                     n += 1
-                elif best == 0 and n > 1:
+                elif best == 0:
                     n -= 1  # the estimate was too high: step down
-                    if any(x["cameras"] == n for x in r["runs"]):
-                        break
                 else:
                     break
             confirm = self.d("capacity_confirm")
             while confirm and best > 0:
-                self.log("capacity: slipstream, confirming %d cameras for %d s" % (best, confirm))
-                run = self.run_slipstream(cam.urls[:best], k, confirm + 12, 10, "cap-confirm-%d" % best, 30,
-                                          extra_trees={"camsim": cam.pid})
-                ok = self.capacity_ok(run, best)
+                self.log("capacity: %s, confirming %d cameras for %d s" % (who, best, confirm))
+                run = measure(cam, best, seconds(best, True), "%s-confirm-%d" % (tag, best), True)
+                ok = passed(run)
                 run["confirm"] = True
                 r["runs"].append(strip(run))
-                self.log("  %s: output %.1f fps, slowest camera %.1f fps in (%.1f shown), %.2f detections/s per camera, "
-                         "latency growth %s ms" % ("confirmed" if ok else "not confirmed", run["summary"]["output_fps"],
-                                                   run["window"]["min_camera_arrived_fps"], run["window"]["min_camera_fps"],
-                                                   run["detections_per_s_per_camera"], run["latency_growth_ms"]))
+                self.log(report(run, ok, True))
                 if ok:
                     r["confirmed"] = strip(run)
                     break
@@ -415,6 +412,28 @@ class Bench:
             r["cameras"] = best
         finally:
             cam.stop()
+
+    def capacity(self):
+        def seconds(n, confirming):
+            return self.d("capacity_confirm") + 12 if confirming else self.d("capacity_probe")
+
+        def measure(cam, n, duration, tag, confirming):
+            return self.run_slipstream(cam.urls[:n], self.a.capacity_interval, duration,
+                                       10 if confirming else self.d("capacity_warmup"), tag, 30,
+                                       extra_trees={"camsim": cam.pid})
+
+        def report(run, ok, confirming):
+            if confirming:
+                verdict, last = "confirmed" if ok else "not confirmed", "latency growth %s ms" % run["latency_growth_ms"]
+            else:
+                verdict = "ok" if ok else "FAIL " + ",".join(c for c, v in run["capacity_checks"].items() if not v)
+                last = "CPU %.2f/s" % run["cpu_per_s"]
+            return "  %s: output %.1f fps, slowest camera %.1f fps in (%.1f shown), %.2f detections/s per camera, %s" % (
+                verdict, run["summary"]["output_fps"], run["window"]["min_camera_arrived_fps"],
+                run["window"]["min_camera_fps"], run["detections_per_s_per_camera"], last)
+
+        start = min(self.a.max_cameras, max(1, self.capacity_estimate() - 1))
+        self.capacity_search("capacity", "slipstream", "cap", start, seconds, measure, self.capacity_ok, report)
 
     # ------------------------------------------------------------------ peer
     def run_peer(self, urls, interval, duration, tag, output="null", viewer=None, extra_trees=None):
@@ -480,52 +499,24 @@ class Bench:
         return result
 
     def peer_capacity(self):
-        r = self.results.setdefault("peer_capacity", {"runs": []})
-        k = self.a.capacity_interval
-        r["interval"] = k
-        top = self.a.max_cameras
-        cam = self.camsim_1080p(top)
-        best = 0
-        n = 1
+        def seconds(n, confirming):
+            # Capture opens take ~1-3 s per camera.
+            return (self.d("capacity_confirm") + 10 if confirming else self.d("capacity_probe")) + 4 * n
+
+        def measure(cam, n, duration, tag, confirming):
+            return self.run_peer(cam.urls[:n], self.a.capacity_interval, duration, tag, extra_trees={"camsim": cam.pid})
+
+        def report(run, ok, confirming):
+            if confirming:
+                return "  %s" % ("confirmed" if ok else "not confirmed")
+            return ("  %s: output %s fps, slowest camera %s fps read (%s shown), %s detections/s per camera, "
+                    "lag growth %s ms" % ("ok" if ok else "FAIL", run.get("output_fps"),
+                                          min(run.get("camera_read_fps") or [0]), run.get("min_camera_fps"),
+                                          run.get("detections_per_s_per_camera"), run.get("lag_growth_ms")))
+
         ours = self.results.get("capacity", {}).get("cameras")
-        if ours:
-            n = max(1, ours - 2)
-        try:
-            tried = set()
-            while 1 <= n <= top and n not in tried and len(tried) < self.max_probes():
-                tried.add(n)
-                duration = self.d("capacity_probe") + 4 * n  # capture opens take ~1-3 s per camera
-                self.log("capacity: peer, %d x 1080p30 cameras, interval %d (%d s)" % (n, k, duration))
-                run = self.run_peer(cam.urls[:n], k, duration, "peer-cap-%d" % n, extra_trees={"camsim": cam.pid})
-                ok = self.peer_ok(run)
-                r["runs"].append(strip(run))
-                self.log("  %s: output %s fps, slowest camera %s fps read (%s shown), %s detections/s per camera, "
-                         "lag growth %s ms" % ("ok" if ok else "FAIL", run.get("output_fps"),
-                                               min(run.get("camera_read_fps") or [0]), run.get("min_camera_fps"),
-                                               run.get("detections_per_s_per_camera"), run.get("lag_growth_ms")))
-                if ok:
-                    best = max(best, n)
-                    n += 1
-                elif best == 0:
-                    n -= 1
-                else:
-                    break
-            confirm = self.d("capacity_confirm")
-            while confirm and best > 0:
-                self.log("capacity: peer, confirming %d cameras for %d s" % (best, confirm))
-                run = self.run_peer(cam.urls[:best], k, confirm + 10 + 4 * best, "peer-cap-confirm-%d" % best,
-                                    extra_trees={"camsim": cam.pid})
-                ok = self.peer_ok(run)
-                run["confirm"] = True
-                r["runs"].append(strip(run))
-                self.log("  %s" % ("confirmed" if ok else "not confirmed"))
-                if ok:
-                    r["confirmed"] = strip(run)
-                    break
-                best -= 1
-            r["cameras"] = best
-        finally:
-            cam.stop()
+        start = max(1, ours - 2) if ours else 1
+        self.capacity_search("peer_capacity", "peer", "peer-cap", start, seconds, measure, self.peer_ok, report)
 
     def peer_ok(self, run):
         checks = {

@@ -678,140 +678,26 @@ def fmt(x, digits=2, unit=""):
 
 
 def table(results):
-    rows = []
-
-    def add(section, measure, ours, peer="", ratio="", target="", status=""):
-        rows.append((section, measure, ours, peer, ratio, target, status))
-
-    f = results.get("floors", {})
-    if f:
-        if "decode_768x576_10" in f:
-            add("floor", "decode 768x576 H.264, CPU ms/frame", fmt(f["decode_768x576_10"]["cpu_s_per_frame"] * 1000))
-        if "decode_1920x1080_30" in f:
-            add("floor", "decode 1080p30 H.264 4M, CPU ms/frame", fmt(f["decode_1920x1080_30"]["cpu_s_per_frame"] * 1000))
-        fw = f.get("forward", {})
-        for b, v in fw.get("default_threads", {}).items():
-            add("floor", "forward 416 batch %s, %s threads, CPU ms/image" % (b, v["threads"]),
-                fmt(v["cpu_s_per_image"] * 1000, 1))
-        for b, v in fw.get("one_thread", {}).items():
-            add("floor", "forward 416 batch %s, 1 thread, CPU ms/image" % b, fmt(v["cpu_s_per_image"] * 1000, 1))
-        for k, v in f.get("encode", {}).items():
-            add("floor", "encode 1200x600@30 (%s tiles), CPU ms/frame" % k, fmt(v["cpu_s_per_frame"] * 1000))
-        presets = f.get("encode_presets")
-        if presets:
-            add("encoder", "x264 preset: CPU ms/frame (SSIM)", ", ".join(
-                "%s %.2f (%.4f)" % (p["preset"], p["cpu_s_per_frame"] * 1000, p["ssim"] or 0) for p in presets))
-    def picture_first_row(section, run):
-        """Camera frames shown (the slowest camera), detections on their own frame, the deadline."""
-        sm = run["summary"]
-        add(section, "frames shown (slowest camera) / detections on own frame / deadline ms",
-            "%s / %s / %s%s" % (fmt(run.get("shown_share_min"), 3), fmt(sm.get("on_own_frame_share"), 3), fmt(sm.get("deadline_ms")),
-                                " auto" if sm.get("deadline_auto") else ""), "", "", ">= 0.95 / >= 0.80")
-
-    def efficiency_rows(setting, runs):
-        """One row per run; the target applies to the setting: all its runs' CPU
-        over all their floors."""
-        cpu, floor = sum(r["cpu_per_s"] for r in runs), sum(r["floor_per_s"]["total"] for r in runs)
-        together = round(cpu / floor, 3) if floor else float("inf")
-        for i, run in enumerate(runs):
-            fl = run["floor_per_s"]
-            add("efficiency", "%s%s: CPU/s vs floor/s (%.1f det/s)" % (
-                setting, " run %d" % (i + 1) if len(runs) > 1 else "", run["detections_per_s"]),
-                "%.2f / %.2f" % (run["cpu_per_s"], fl["total"]), "", fmt(run["efficiency"], 3),
-                "<= 1.10" if len(runs) == 1 else "", status(together <= 1.10) if len(runs) == 1 else "")
-            fc = run.get("floor_checks_ms")
-            if fc:
-                add("efficiency", "  floors before / after: forward, decode, encode ms",
-                    ", ".join("%s / %s" % (fc["before"][k], fc["after"][k]) for k in ("forward", "decode", "encode")))
-            if run.get("detect_cpu_ms_per_frame"):
-                add("efficiency", "  detection threads CPU ms/frame, rest CPU/s (their floors)", "%s, %.2f (%.1f, %.2f)" % (
-                    run["detect_cpu_ms_per_frame"], run["rest_cpu_per_s"], fl["forward"] / run["detections_per_s"] * 1000,
-                    fl["decode"] + fl["encode"]))
-                # Not the target's measure: the forward at what it cost in this run
-                # instead of its floor, which shows what everything else adds
-                # whatever the forward cost at the moment.
-                beside = run["detect_cpu_ms_per_frame"] / 1000 * run["detections_per_s"] + fl["decode"] + fl["encode"]
-                add("efficiency", "  CPU/s vs detection threads + decode and encode floors",
-                    "%.2f / %.2f" % (run["cpu_per_s"], beside), "", fmt(run["cpu_per_s"] / beside, 3))
-        if len(runs) > 1:
-            add("efficiency", "%s, %d runs together" % (setting, len(runs)),
-                "%.2f / %.2f" % (cpu / len(runs), floor / len(runs)), "", fmt(together, 3), "<= 1.10",
-                status(together <= 1.10))
-
-    by_interval = {}
-    for run in results.get("efficiency", []):
-        by_interval.setdefault(run["interval"], []).append(run)
-    for k, runs in by_interval.items():
-        efficiency_rows("4 cams 768x576@10 k=%s" % k, runs)
+    """The printed table: one row per measure, sections in the order they are read."""
     lat = results.get("latency", {})
-    s, p = lat.get("slipstream"), lat.get("peer")
-    if s:
-        efficiency_rows("4 cams latency run (default k)", [s])
-        gs = s["glass_to_glass"]
-        gp = p["glass_to_glass"] if p else {}
-        add("latency", "glass to glass median, 4 cams, ms", fmt(gs["median_ms"], 0), fmt(gp.get("median_ms"), 0),
-            ratio(gs["median_ms"], gp.get("median_ms")), "< 250", status((gs["median_ms"] or 1e9) < 250))
-        add("latency", "glass to glass p99, 4 cams, ms", fmt(gs["p99_ms"], 0), fmt(gp.get("p99_ms"), 0),
-            ratio(gs["p99_ms"], gp.get("p99_ms")), "< 400", status((gs["p99_ms"] or 1e9) < 400))
-        growth = (gs["last_10s_median_ms"] or 0) - (gs["first_10s_median_ms"] or 0)
-        pgrowth = ((gp.get("last_10s_median_ms") or 0) - (gp.get("first_10s_median_ms") or 0)) if gp else None
-        add("latency", "g2g median last 10 s - first 10 s, ms", fmt(growth, 0), fmt(pgrowth, 0), "", "~0 (< 20)",
-            status(abs(growth) < 20))
-        wl = s["window"]["latency_ms"]
-        add("latency", "pipeline (metadata) latency median / p99, ms", "%s / %s" % (fmt(wl["median"], 0), fmt(wl["p99"], 0)))
-        # Per stage: the camera-frame stages from the metadata in the window; the
-        # encoder's from slipstream's own summary line (the whole run).
-        stages = dict(s["window"].get("stages_ms") or {})
-        if "tiling_and_encoding" in s.get("stages_ms", {}):
-            stages["tiling_and_encoding"] = s["stages_ms"]["tiling_and_encoding"]
-        if stages:
-            add("latency", "  by stage, median / p99 ms", ", ".join(
-                "%s %s / %s" % (k.replace("_", " "), fmt(v["median"], 1), fmt(v["p99"], 1)) for k, v in stages.items()))
-        add("latency", "CPU/s at 4 cams (camera + viewer not counted)", fmt(s["cpu_per_s"]), fmt(p["cpu_per_s"]) if p else "",
-            ratio(s["cpu_per_s"], p["cpu_per_s"] if p else None))
-        picture_first_row("4 cams latency run", s)
-        add("latency", "detections/s per camera at 4 cams", fmt(s["detections_per_s_per_camera"]),
-            fmt(p.get("detections_per_s_per_camera")) if p else "", ratio(s["detections_per_s_per_camera"],
-                                                                          p.get("detections_per_s_per_camera") if p else None))
-    cap, pcap = results.get("capacity"), results.get("peer_capacity")
-    if cap:
-        conf = cap.get("confirmed") or {}
-        pconf = (pcap or {}).get("confirmed") or {}
-        add("capacity", "1080p30 cameras in real time (k=%s, 60 s)" % cap.get("interval"), fmt(cap.get("cameras")),
-            fmt(pcap.get("cameras")) if pcap else "", ratio(cap.get("cameras"), pcap.get("cameras") if pcap else None,
-                                                             higher_better=True), "", "confirmed" if conf else "not confirmed")
-        add("capacity", "detection fps per camera at that load", fmt(conf.get("detections_per_s_per_camera")),
-            fmt(pconf.get("detections_per_s_per_camera")) if pconf else "", "", ">= 2", status(
-                (conf.get("detections_per_s_per_camera") or 0) >= 2) if conf else "")
-        if conf:
-            picture_first_row("capacity", conf)
-            add("capacity", "CPU/s at that load", fmt(conf["cpu_per_s"]), fmt(pconf.get("cpu_per_s")) if pconf else "")
-            add("capacity", "slowest camera: fps in / fps shown / latency growth ms", "%s / %s / %s" % (
-                fmt(conf["window"]["min_camera_arrived_fps"], 1), fmt(conf["window"]["min_camera_fps"], 1),
-                fmt(conf.get("latency_growth_ms"), 0)),
-                "%s / %s / %s" % (fmt(min(pconf.get("camera_read_fps") or [0]), 1), fmt(pconf.get("min_camera_fps"), 1),
-                                  fmt(max(pconf.get("lag_growth_ms") or [0]), 0)) if pconf else "", "", ">= 28.5 in")
-    for run in results.get("tracking", []):
-        t = run["tracking"]
-        add("tracking", "1 cam k=%s: tracks/min, median len frames (s)" % run["interval"],
-            "%s, %s (%s s)" % (t["tracks_per_minute_per_camera"], fmt(t["median_track_frames"], 0), t["median_track_s"]))
-        add("tracking", "1 cam k=%s: ID swaps/min, fragments/min" % run["interval"],
-            "%s, %s" % (t["id_swaps_per_minute_per_camera"], t["fragments_per_minute_per_camera"]))
-        add("tracking", "1 cam k=%s: CPU/s (saved vs k=0), det/s" % run["interval"],
-            "%.2f (%s%%), %.1f" % (run["cpu_per_s"], run.get("cpu_saved_vs_interval_0_pct"), run["detections_per_s"]))
-    foreign = []
-    for key in ("efficiency", "tracking"):
-        foreign += [x["cpu"]["foreign_per_s"] for x in results.get(key, [])]
-    for key in ("capacity", "peer_capacity"):
-        foreign += [x["cpu"]["foreign_per_s"] for x in (results.get(key) or {}).get("runs", [])]
-    for x in (results.get("latency") or {}).values():
-        foreign.append(x["cpu"]["foreign_per_s"])
-    if foreign:
-        add("machine", "other programs' CPU/s during runs (median, max)",
-            "%s, %s" % (fmt(sorted(foreign)[len(foreign) // 2]), fmt(max(foreign))), "", "", "~0", status(max(foreign) < 0.1))
-    m = results.get("machine", {})
-    add("machine", "cores, CPU, memory, niceness, runtime", "%s, %s, %s GiB, nice %s, %s s" % (
-        m.get("nproc"), m.get("cpu_model"), m.get("memory_gib"), results.get("nice", 0), results.get("runtime_s")))
+    rows = (floor_rows(results.get("floors") or {})
+            + efficiency_by_interval_rows(results.get("efficiency", []))
+            + latency_rows(lat.get("slipstream"), lat.get("peer"))
+            + capacity_rows(results.get("capacity"), results.get("peer_capacity"))
+            + tracking_rows(results.get("tracking", []))
+            + machine_rows(results))
+    return render(rows)
+
+
+HEADER = ("section", "measure", "slipstream", "peer", "ratio", "target", "status")
+
+
+def row(section, measure, ours, peer="", ratio="", target="", status=""):
+    return (section, measure, ours, peer, ratio, target, status)
+
+
+def render(rows):
+    """Columns padded to their widest cell, a rule under the header."""
     widths = [max(len(str(r[i])) for r in rows + [HEADER]) for i in range(len(HEADER))]
     lines = []
     for i, r in enumerate([HEADER] + rows):
@@ -821,7 +707,198 @@ def table(results):
     return "\n".join(lines)
 
 
-HEADER = ("section", "measure", "slipstream", "peer", "ratio", "target", "status")
+def floor_rows(f):
+    """Decode, forward and encode alone, and the x264 presets compared."""
+    rows = []
+    if "decode_768x576_10" in f:
+        rows.append(row("floor", "decode 768x576 H.264, CPU ms/frame", fmt(f["decode_768x576_10"]["cpu_s_per_frame"] * 1000)))
+    if "decode_1920x1080_30" in f:
+        rows.append(row("floor", "decode 1080p30 H.264 4M, CPU ms/frame",
+                        fmt(f["decode_1920x1080_30"]["cpu_s_per_frame"] * 1000)))
+    fw = f.get("forward", {})
+    for b, v in fw.get("default_threads", {}).items():
+        rows.append(row("floor", "forward 416 batch %s, %s threads, CPU ms/image" % (b, v["threads"]),
+                        fmt(v["cpu_s_per_image"] * 1000, 1)))
+    for b, v in fw.get("one_thread", {}).items():
+        rows.append(row("floor", "forward 416 batch %s, 1 thread, CPU ms/image" % b, fmt(v["cpu_s_per_image"] * 1000, 1)))
+    for k, v in f.get("encode", {}).items():
+        rows.append(row("floor", "encode 1200x600@30 (%s tiles), CPU ms/frame" % k, fmt(v["cpu_s_per_frame"] * 1000)))
+    presets = f.get("encode_presets")
+    if presets:
+        rows.append(row("encoder", "x264 preset: CPU ms/frame (SSIM)", ", ".join(
+            "%s %.2f (%.4f)" % (p["preset"], p["cpu_s_per_frame"] * 1000, p["ssim"] or 0) for p in presets)))
+    return rows
+
+
+def picture_first_row(section, run):
+    """Camera frames shown (the slowest camera), detections on their own frame, the deadline."""
+    sm = run["summary"]
+    return row(section, "frames shown (slowest camera) / detections on own frame / deadline ms",
+               "%s / %s / %s%s" % (fmt(run.get("shown_share_min"), 3), fmt(sm.get("on_own_frame_share"), 3),
+                                   fmt(sm.get("deadline_ms")), " auto" if sm.get("deadline_auto") else ""),
+               "", "", ">= 0.95 / >= 0.80")
+
+
+def efficiency_by_interval_rows(runs):
+    """The efficiency section's runs, grouped by their interval."""
+    by_interval = {}
+    for run in runs:
+        by_interval.setdefault(run["interval"], []).append(run)
+    return [r for k, group in by_interval.items() for r in efficiency_rows("4 cams 768x576@10 k=%s" % k, group)]
+
+
+def efficiency_rows(setting, runs):
+    """One row per run; the target applies to the setting: all its runs' CPU
+    over all their floors."""
+    cpu, floor = sum(r["cpu_per_s"] for r in runs), sum(r["floor_per_s"]["total"] for r in runs)
+    together = round(cpu / floor, 3) if floor else float("inf")
+    rows = []
+    for i, run in enumerate(runs):
+        rows.append(row("efficiency", "%s%s: CPU/s vs floor/s (%.1f det/s)" % (
+            setting, " run %d" % (i + 1) if len(runs) > 1 else "", run["detections_per_s"]),
+            "%.2f / %.2f" % (run["cpu_per_s"], run["floor_per_s"]["total"]), "", fmt(run["efficiency"], 3),
+            "<= 1.10" if len(runs) == 1 else "", status(together <= 1.10) if len(runs) == 1 else ""))
+        rows += efficiency_detail_rows(run)
+    if len(runs) > 1:
+        rows.append(row("efficiency", "%s, %d runs together" % (setting, len(runs)),
+                        "%.2f / %.2f" % (cpu / len(runs), floor / len(runs)), "", fmt(together, 3), "<= 1.10",
+                        status(together <= 1.10)))
+    return rows
+
+
+def efficiency_detail_rows(run):
+    """Under a run: the floors measured beside it, and the detection threads' CPU against the rest."""
+    rows = []
+    fl = run["floor_per_s"]
+    fc = run.get("floor_checks_ms")
+    if fc:
+        rows.append(row("efficiency", "  floors before / after: forward, decode, encode ms",
+                        ", ".join("%s / %s" % (fc["before"][k], fc["after"][k]) for k in ("forward", "decode", "encode"))))
+    if run.get("detect_cpu_ms_per_frame"):
+        rows.append(row("efficiency", "  detection threads CPU ms/frame, rest CPU/s (their floors)", "%s, %.2f (%.1f, %.2f)" % (
+            run["detect_cpu_ms_per_frame"], run["rest_cpu_per_s"], fl["forward"] / run["detections_per_s"] * 1000,
+            fl["decode"] + fl["encode"])))
+        # Not the target's measure: the forward at what it cost in this run
+        # instead of its floor, which shows what everything else adds
+        # whatever the forward cost at the moment.
+        beside = run["detect_cpu_ms_per_frame"] / 1000 * run["detections_per_s"] + fl["decode"] + fl["encode"]
+        rows.append(row("efficiency", "  CPU/s vs detection threads + decode and encode floors",
+                        "%.2f / %.2f" % (run["cpu_per_s"], beside), "", fmt(run["cpu_per_s"] / beside, 3)))
+    return rows
+
+
+def latency_rows(s, p):
+    """The latency run: its efficiency, glass to glass and the pipeline's own
+    latency, then its CPU, picture and detections beside the peer's."""
+    if not s:
+        return []
+    rows = efficiency_rows("4 cams latency run (default k)", [s]) + glass_to_glass_rows(s, p) + pipeline_latency_rows(s)
+    rows.append(row("latency", "CPU/s at 4 cams (camera + viewer not counted)", fmt(s["cpu_per_s"]),
+                    fmt(p["cpu_per_s"]) if p else "", ratio(s["cpu_per_s"], p["cpu_per_s"] if p else None)))
+    rows.append(picture_first_row("4 cams latency run", s))
+    rows.append(row("latency", "detections/s per camera at 4 cams", fmt(s["detections_per_s_per_camera"]),
+                    fmt(p.get("detections_per_s_per_camera")) if p else "",
+                    ratio(s["detections_per_s_per_camera"], p.get("detections_per_s_per_camera") if p else None)))
+    return rows
+
+
+def glass_to_glass_rows(s, p):
+    """Camera send to viewer decode: median, p99 and growth, slipstream beside the peer."""
+    gs = s["glass_to_glass"]
+    gp = p["glass_to_glass"] if p else {}
+    growth = (gs["last_10s_median_ms"] or 0) - (gs["first_10s_median_ms"] or 0)
+    pgrowth = ((gp.get("last_10s_median_ms") or 0) - (gp.get("first_10s_median_ms") or 0)) if gp else None
+    return [
+        row("latency", "glass to glass median, 4 cams, ms", fmt(gs["median_ms"], 0), fmt(gp.get("median_ms"), 0),
+            ratio(gs["median_ms"], gp.get("median_ms")), "< 250", status((gs["median_ms"] or 1e9) < 250)),
+        row("latency", "glass to glass p99, 4 cams, ms", fmt(gs["p99_ms"], 0), fmt(gp.get("p99_ms"), 0),
+            ratio(gs["p99_ms"], gp.get("p99_ms")), "< 400", status((gs["p99_ms"] or 1e9) < 400)),
+        row("latency", "g2g median last 10 s - first 10 s, ms", fmt(growth, 0), fmt(pgrowth, 0), "", "~0 (< 20)",
+            status(abs(growth) < 20)),
+    ]
+
+
+def pipeline_latency_rows(s):
+    """slipstream's own latency from its metadata, and by stage."""
+    wl = s["window"]["latency_ms"]
+    rows = [row("latency", "pipeline (metadata) latency median / p99, ms", "%s / %s" % (fmt(wl["median"], 0), fmt(wl["p99"], 0)))]
+    # Per stage: the camera-frame stages from the metadata in the window; the
+    # encoder's from slipstream's own summary line (the whole run).
+    stages = dict(s["window"].get("stages_ms") or {})
+    if "tiling_and_encoding" in s.get("stages_ms", {}):
+        stages["tiling_and_encoding"] = s["stages_ms"]["tiling_and_encoding"]
+    if stages:
+        rows.append(row("latency", "  by stage, median / p99 ms", ", ".join(
+            "%s %s / %s" % (k.replace("_", " "), fmt(v["median"], 1), fmt(v["p99"], 1)) for k, v in stages.items())))
+    return rows
+
+
+def capacity_rows(cap, pcap):
+    """Cameras carried in real time, and the confirming run's detection, picture, CPU and slowest camera."""
+    if not cap:
+        return []
+    conf = cap.get("confirmed") or {}
+    pconf = (pcap or {}).get("confirmed") or {}
+    rows = [
+        row("capacity", "1080p30 cameras in real time (k=%s, 60 s)" % cap.get("interval"), fmt(cap.get("cameras")),
+            fmt(pcap.get("cameras")) if pcap else "",
+            ratio(cap.get("cameras"), pcap.get("cameras") if pcap else None, higher_better=True), "",
+            "confirmed" if conf else "not confirmed"),
+        row("capacity", "detection fps per camera at that load", fmt(conf.get("detections_per_s_per_camera")),
+            fmt(pconf.get("detections_per_s_per_camera")) if pconf else "", "", ">= 2",
+            status((conf.get("detections_per_s_per_camera") or 0) >= 2) if conf else ""),
+    ]
+    if conf:
+        rows.append(picture_first_row("capacity", conf))
+        rows.append(row("capacity", "CPU/s at that load", fmt(conf["cpu_per_s"]), fmt(pconf.get("cpu_per_s")) if pconf else ""))
+        rows.append(row("capacity", "slowest camera: fps in / fps shown / latency growth ms", "%s / %s / %s" % (
+            fmt(conf["window"]["min_camera_arrived_fps"], 1), fmt(conf["window"]["min_camera_fps"], 1),
+            fmt(conf.get("latency_growth_ms"), 0)),
+            "%s / %s / %s" % (fmt(min(pconf.get("camera_read_fps") or [0]), 1), fmt(pconf.get("min_camera_fps"), 1),
+                              fmt(max(pconf.get("lag_growth_ms") or [0]), 0)) if pconf else "", "", ">= 28.5 in"))
+    return rows
+
+
+def tracking_rows(runs):
+    """Per interval: tracks and their length, ID swaps and fragments, CPU."""
+    rows = []
+    for run in runs:
+        t = run["tracking"]
+        rows.append(row("tracking", "1 cam k=%s: tracks/min, median len frames (s)" % run["interval"],
+                        "%s, %s (%s s)" % (t["tracks_per_minute_per_camera"], fmt(t["median_track_frames"], 0),
+                                           t["median_track_s"])))
+        rows.append(row("tracking", "1 cam k=%s: ID swaps/min, fragments/min" % run["interval"],
+                        "%s, %s" % (t["id_swaps_per_minute_per_camera"], t["fragments_per_minute_per_camera"])))
+        rows.append(row("tracking", "1 cam k=%s: CPU/s (saved vs k=0), det/s" % run["interval"],
+                        "%.2f (%s%%), %.1f" % (run["cpu_per_s"], run.get("cpu_saved_vs_interval_0_pct"),
+                                               run["detections_per_s"])))
+    return rows
+
+
+def machine_rows(results):
+    """Other programs' CPU during the measured runs, and the machine itself."""
+    rows = []
+    foreign = foreign_cpu_per_s(results)
+    if foreign:
+        rows.append(row("machine", "other programs' CPU/s during runs (median, max)",
+                        "%s, %s" % (fmt(sorted(foreign)[len(foreign) // 2]), fmt(max(foreign))), "", "", "~0",
+                        status(max(foreign) < 0.1)))
+    m = results.get("machine", {})
+    rows.append(row("machine", "cores, CPU, memory, niceness, runtime", "%s, %s, %s GiB, nice %s, %s s" % (
+        m.get("nproc"), m.get("cpu_model"), m.get("memory_gib"), results.get("nice", 0), results.get("runtime_s"))))
+    return rows
+
+
+def foreign_cpu_per_s(results):
+    """Every measured run's CPU per second of other programs."""
+    foreign = []
+    for key in ("efficiency", "tracking"):
+        foreign += [x["cpu"]["foreign_per_s"] for x in results.get(key, [])]
+    for key in ("capacity", "peer_capacity"):
+        foreign += [x["cpu"]["foreign_per_s"] for x in (results.get(key) or {}).get("runs", [])]
+    for x in (results.get("latency") or {}).values():
+        foreign.append(x["cpu"]["foreign_per_s"])
+    return foreign
 
 
 def status(ok):

@@ -8,15 +8,14 @@
 
 All CPU time is process CPU (utime + stime), never wall time."""
 import json
-import math
 import os
 import subprocess
-import tempfile
 import time
 
 import cv2
 import numpy as np
 
+from .layout import fit_inside, tiles_layout
 from .proc import Child, CpuWindow, prioritize, sleep_until
 
 
@@ -107,26 +106,6 @@ def forward_floor(bench_detector, config, batches, work_dir, runs=(6, 36)):
             "cpu_per_wall": per_iteration / ((row["raw_forward_ms"] + row["detect_ms"]) / 1000.0),
         }
     return results
-
-
-def tiles_layout(n, width, height):
-    rows = max(1, int(math.floor(math.sqrt(n))))
-    cols = (n + rows - 1) // rows
-    cells = []
-    for i in range(n):
-        r, c = divmod(i, cols)
-        x0, x1 = c * width // cols, (c + 1) * width // cols
-        y0, y1 = r * height // rows, (r + 1) * height // rows
-        cells.append((x0, y0, x1 - x0, y1 - y0))
-    return cells
-
-
-def fit_inside(w, h, cell):
-    x, y, cw, ch = cell
-    scale = min(cw / w, ch / h)
-    fw = max(1, min(cw, int(round(w * scale))))
-    fh = max(1, min(ch, int(round(h * scale))))
-    return x + (cw - fw) // 2, y + (ch - fh) // 2, fw, fh
 
 
 def make_output_frames(path, video, cameras, camera_size, camera_fps, seconds, width=1200, height=600, fps=30):

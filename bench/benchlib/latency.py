@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from .floors import fit_inside, tiles_layout
+from .layout import fit_inside, tiles_layout
 from .metadata import percentile
 
 STAMP_CELLS = 29

@@ -42,6 +42,10 @@ os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;tcp")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+# The output's grid as slipstream lays it out, the same code the benchmark's floors use.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchlib.layout import fit_inside, tiles_layout  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_CONFIG = os.path.join(HERE, "..", "..", "configs", "default", "nanodet.txt")
 
@@ -216,26 +220,6 @@ class DetectionLoop(threading.Thread):
             return self.results[i]
 
 
-def grid(n, width, height):
-    rows = max(1, int(math.floor(math.sqrt(n))))
-    cols = (n + rows - 1) // rows
-    cells = []
-    for i in range(n):
-        r, c = divmod(i, cols)
-        x0, x1 = c * width // cols, (c + 1) * width // cols
-        y0, y1 = r * height // rows, (r + 1) * height // rows
-        cells.append((x0, y0, x1 - x0, y1 - y0))
-    return cells
-
-
-def fit_inside(w, h, cell):
-    x, y, cw, ch = cell
-    scale = min(cw / w, ch / h)
-    fw = max(1, min(cw, int(round(w * scale))))
-    fh = max(1, min(ch, int(round(h * scale))))
-    return x + (cw - fw) // 2, y + (ch - fh) // 2, fw, fh
-
-
 COLOURS = [(60, 200, 255), (255, 160, 60), (90, 230, 90), (80, 80, 255), (230, 90, 230), (230, 230, 80)]
 
 
@@ -308,7 +292,7 @@ def main():
         c.start()
     detection = DetectionLoop(Detector(config), cameras, a.interval, running)
     detection.start()
-    cells = grid(len(urls), a.width, a.height)
+    cells = tiles_layout(len(urls), a.width, a.height)
     canvas = np.zeros((a.height, a.width, 3), np.uint8)
     ffmpeg = encoder(a.output, a.width, a.height, a.fps, a.bitrate)
     stats = open(a.stats, "w") if a.stats else None

@@ -15,7 +15,6 @@ Full numbers go to bench/results/latest.json; one table is printed last."""
 import argparse
 import datetime
 import json
-import math
 import os
 import platform
 import re
@@ -31,7 +30,7 @@ sys.path.insert(0, HERE)
 from benchlib import floors  # noqa: E402
 from benchlib.cameras import SAMPLE, Camsim  # noqa: E402
 from benchlib.latency import StampReader, Viewer, glass_to_glass  # noqa: E402
-from benchlib.metadata import MetadataTail, percentile, tracking_stats, window_stats  # noqa: E402
+from benchlib.metadata import MetadataTail, tracking_stats, window_stats  # noqa: E402
 from benchlib.proc import Child, CpuWindow, free_port, machine_busy, sleep_until  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
@@ -551,7 +550,7 @@ class Bench:
                       run["window"]["latency_ms"]["median"]))
             if self.a.peer:
                 self.log("latency: peer, the same 4 cameras, %d s measured" % self.d("latency"))
-                port = free_udp_port()
+                port = free_port(udp=True)
                 run = self.run_peer(cam.urls, 0, duration + 10, "peer-latency-4",
                                     output="rtp://127.0.0.1:%d" % port, extra_trees={"camsim": cam.pid},
                                     viewer=lambda: Viewer("rtp-udp:%d" % port, reader))
@@ -593,13 +592,6 @@ class Bench:
                 self.results["floors_from_previous_run"] = True
         except (OSError, KeyError, ValueError):
             pass
-
-
-def free_udp_port():
-    import socket
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def strip(run):

@@ -35,8 +35,9 @@ def prioritize(pid):
         pass
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+def free_port(udp=False):
+    """A loopback port nothing listens on now: TCP, or UDP with udp=True."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 

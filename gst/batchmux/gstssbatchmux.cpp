@@ -26,6 +26,7 @@
 #include <memory>
 #include <mutex>
 
+#include "element_impl.hpp"
 #include "meta/batch_meta.hpp"
 #include "meta/running_time.hpp"
 #include "slipstream/frame_convert.hpp"
@@ -72,25 +73,34 @@ struct Settings {
     gboolean end_on_eos = TRUE;
 };
 
+struct State {
+    std::map<GstPad*, std::unique_ptr<PadState>> pads;
+    bool playing = false;
+    bool stopping = false;
+    // The output task's own: stream-start/caps/segment sent, the running time
+    // of tick 0, and the tick due next.
+    bool started = false;
+    GstClockTime start_time = 0;
+    guint64 tick = 0;
+    GstClockID tick_id = nullptr;
+};
+
+// Threads take a copy of the settings before they lock the state, never the
+// other way round, so a property read waits for no streaming thread.
+struct Impl {
+    ssgst::Guarded<Settings> settings;
+    ssgst::Guarded<State> state;
+    std::condition_variable playing_changed;  // with the state lock
+};
+
 }  // namespace
 
 struct _SsBatchMux {
     GstElement parent;
     GstPad* srcpad;
-
-    std::mutex* lock;  // guards everything below (heap: GObject memory is not C++-constructed)
-    std::condition_variable* playing_changed;
-    Settings* settings;
-    std::map<GstPad*, std::unique_ptr<PadState>>* pads;
-    bool playing;
-    bool stopping;
-    bool started;  // stream-start/caps/segment sent
-    GstClockTime start_time;  // running time of tick 0
-    guint64 tick;
-    GstClockID tick_id;
 };
 
-G_DEFINE_TYPE(SsBatchMux, ss_batch_mux, GST_TYPE_ELEMENT)
+SS_DEFINE_ELEMENT(SsBatchMux, ss_batch_mux, Impl)
 
 enum { PROP_0, PROP_FPS, PROP_FRAME_WIDTH, PROP_FRAME_HEIGHT, PROP_NO_SIGNAL_TIMEOUT, PROP_END_ON_EOS };
 
@@ -101,9 +111,11 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
 static GstStaticPadTemplate src_template =
     GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(SS_BATCH_CAPS));
 
+// Called with the state locked.
 static PadState* pad_state(SsBatchMux* self, GstPad* pad) {
-    auto it = self->pads->find(pad);
-    return it == self->pads->end() ? nullptr : it->second.get();
+    auto& pads = impl(self).state.value.pads;
+    auto it = pads.find(pad);
+    return it == pads.end() ? nullptr : it->second.get();
 }
 
 static bool to_pixel_format(GstVideoFormat format, ss::PixelFormat& out) {
@@ -137,8 +149,9 @@ static bool pace(SsBatchMux* self, GstPad* pad, PadState* state, GstBuffer* buff
         GST_INFO_OBJECT(pad, "upstream is %s", live ? "live" : "not live: pacing to real time");
     }
     if (state->upstream_live) return true;
-    self->playing_changed->wait(lock, [&] { return self->playing || self->stopping || state->flushing; });
-    if (self->stopping || state->flushing) return false;
+    const State& st = impl(self).state.value;
+    impl(self).playing_changed.wait(lock, [&] { return st.playing || st.stopping || state->flushing; });
+    if (st.stopping || state->flushing) return false;
 
     const GstClockTime rt = gst_segment_to_running_time(&state->segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
     const GstClockTime now = ss_running_time_now(GST_ELEMENT(self));
@@ -161,12 +174,12 @@ static bool pace(SsBatchMux* self, GstPad* pad, PadState* state, GstBuffer* buff
     state = pad_state(self, pad);
     if (state) state->wait_id = nullptr;
     gst_clock_id_unref(id);
-    return state && !state->flushing && !self->stopping;
+    return state && !state->flushing && !st.stopping;
 }
 
 static GstFlowReturn sink_chain(GstPad* pad, GstObject* parent, GstBuffer* buffer) {
     auto* self = SS_BATCH_MUX(parent);
-    std::unique_lock lock(*self->lock);
+    std::unique_lock lock(impl(self).state.lock);
     PadState* state = pad_state(self, pad);
     if (!state || !state->has_info) {
         lock.unlock();
@@ -184,10 +197,11 @@ static GstFlowReturn sink_chain(GstPad* pad, GstObject* parent, GstBuffer* buffe
         return GST_FLOW_FLUSHING;
     }
     const GstVideoInfo info = state->info;
-    const cv::Size box(self->settings->frame_width, self->settings->frame_height);
     const GstSegment segment = state->segment;
     const GstClockTimeDiff pace_offset = state->upstream_live ? 0 : state->pace_offset;
     lock.unlock();
+    const Settings settings = impl(self).settings.copy();
+    const cv::Size box(settings.frame_width, settings.frame_height);
 
     // Conversion runs outside the lock, in this source's own streaming thread.
     auto frame = std::make_shared<SsVideoFrame>();
@@ -239,7 +253,7 @@ static GstFlowReturn sink_chain(GstPad* pad, GstObject* parent, GstBuffer* buffe
 
 static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
     auto* self = SS_BATCH_MUX(parent);
-    std::unique_lock lock(*self->lock);
+    std::unique_lock lock(impl(self).state.lock);
     PadState* state = pad_state(self, pad);
     gboolean ok = TRUE;
     if (state) {
@@ -282,7 +296,7 @@ static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
             case GST_EVENT_FLUSH_START:
                 state->flushing = true;
                 if (state->wait_id) gst_clock_id_unschedule(state->wait_id);
-                self->playing_changed->notify_all();
+                impl(self).playing_changed.notify_all();
                 break;
             case GST_EVENT_FLUSH_STOP:
                 state->flushing = false;
@@ -301,16 +315,7 @@ static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
 
 static gboolean sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
     if (GST_QUERY_TYPE(query) == GST_QUERY_CAPS) {
-        GstCaps* filter = nullptr;
-        gst_query_parse_caps(query, &filter);
-        GstCaps* caps = gst_pad_get_pad_template_caps(pad);
-        if (filter) {
-            GstCaps* both = gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
-            gst_caps_unref(caps);
-            caps = both;
-        }
-        gst_query_set_caps_result(query, caps);
-        gst_caps_unref(caps);
+        ssgst::answer_caps_query(query, gst_pad_get_pad_template_caps(pad));
         return TRUE;
     }
     if (GST_QUERY_TYPE(query) == GST_QUERY_ACCEPT_CAPS) {
@@ -329,16 +334,17 @@ static gboolean sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
 static GstPad* request_new_pad(GstElement* element, GstPadTemplate* templ, const gchar* name, const GstCaps*) {
     auto* self = SS_BATCH_MUX(element);
     guint id = 0;
-    std::unique_lock lock(*self->lock);
+    auto& [mutex, st] = impl(self).state;
+    std::unique_lock lock(mutex);
     if (name && sscanf(name, "sink_%u", &id) == 1) {
-        for (auto& [p, s] : *self->pads) {
+        for (auto& [p, s] : st.pads) {
             if (s->source_id == id) {
                 GST_WARNING_OBJECT(self, "pad %s already exists", name);
                 return nullptr;
             }
         }
     } else {
-        for (auto& [p, s] : *self->pads) id = std::max(id, s->source_id + 1);
+        for (auto& [p, s] : st.pads) id = std::max(id, s->source_id + 1);
     }
     gchar* pad_name = g_strdup_printf("sink_%u", id);
     GstPad* pad = gst_pad_new_from_template(templ, pad_name);
@@ -346,7 +352,7 @@ static GstPad* request_new_pad(GstElement* element, GstPadTemplate* templ, const
     auto state = std::make_unique<PadState>();
     state->source_id = id;
     gst_segment_init(&state->segment, GST_FORMAT_TIME);
-    (*self->pads)[pad] = std::move(state);
+    st.pads[pad] = std::move(state);
     lock.unlock();
     gst_pad_set_chain_function(pad, sink_chain);
     gst_pad_set_event_function(pad, sink_event);
@@ -358,30 +364,32 @@ static GstPad* request_new_pad(GstElement* element, GstPadTemplate* templ, const
 
 static void release_pad(GstElement* element, GstPad* pad) {
     auto* self = SS_BATCH_MUX(element);
+    auto& [mutex, st] = impl(self).state;
     {
-        std::lock_guard lock(*self->lock);
+        std::lock_guard lock(mutex);
         if (PadState* state = pad_state(self, pad)) {
             state->flushing = true;
             if (state->wait_id) gst_clock_id_unschedule(state->wait_id);
         }
-        self->playing_changed->notify_all();
+        impl(self).playing_changed.notify_all();
     }
     gst_pad_set_active(pad, FALSE);
     {
-        std::lock_guard lock(*self->lock);
-        self->pads->erase(pad);
+        std::lock_guard lock(mutex);
+        st.pads.erase(pad);
     }
     gst_element_remove_pad(element, pad);
 }
 
 // One batch per output period: the next frame of each source, in source order.
-static GstBuffer* build_batch(SsBatchMux* self, GstClockTime now) {
+// Called with the state locked.
+static GstBuffer* build_batch(State& st, const Settings& settings, GstClockTime now) {
     GstBuffer* batch = gst_buffer_new();
     SsBatchMeta* meta = ss_buffer_add_batch_meta(batch);
-    meta->batch_number = self->tick;
+    meta->batch_number = st.tick;
     meta->built = now;
     std::map<guint, SsBatchFrame> ordered;
-    for (auto& [pad, state] : *self->pads) {
+    for (auto& [pad, state] : st.pads) {
         SsBatchFrame f;
         f.source_id = state->source_id;
         f.fresh = !state->unshown.empty();
@@ -391,7 +399,7 @@ static GstBuffer* build_batch(SsBatchMux* self, GstClockTime now) {
         }
         f.frame = state->latest;
         const bool timed_out = GST_CLOCK_TIME_IS_VALID(state->last_arrival) && GST_CLOCK_TIME_IS_VALID(now) &&
-                               now > state->last_arrival + self->settings->no_signal_timeout;
+                               now > state->last_arrival + settings.no_signal_timeout;
         f.since_last_frame = GST_CLOCK_TIME_IS_VALID(state->last_arrival) && now > state->last_arrival ? now - state->last_arrival : 0;
         f.state = !f.frame ? SourceState::waiting : (state->eos || timed_out) ? SourceState::no_signal : SourceState::live;
         ordered[f.source_id] = std::move(f);
@@ -400,13 +408,12 @@ static GstBuffer* build_batch(SsBatchMux* self, GstClockTime now) {
     return batch;
 }
 
-static void push_stream_headers(SsBatchMux* self) {
+static void push_stream_headers(SsBatchMux* self, const Settings& settings) {
     // gst_pad_create_stream_id() refuses elements with several sink pads: make our own.
     gchar* stream_id = g_strdup_printf("ssbatchmux-%08x%08x", g_random_int(), g_random_int());
     gst_pad_push_event(self->srcpad, gst_event_new_stream_start(stream_id));
     g_free(stream_id);
-    GstCaps* caps = gst_caps_new_simple(SS_BATCH_CAPS, "framerate", GST_TYPE_FRACTION, self->settings->fps_n,
-                                        self->settings->fps_d, nullptr);
+    GstCaps* caps = gst_caps_new_simple(SS_BATCH_CAPS, "framerate", GST_TYPE_FRACTION, settings.fps_n, settings.fps_d, nullptr);
     gst_pad_push_event(self->srcpad, gst_event_new_caps(caps));
     gst_caps_unref(caps);
     GstSegment segment;
@@ -422,56 +429,57 @@ static void src_loop(gpointer user_data) {
         return;
     }
     const GstClockTime base = gst_element_get_base_time(GST_ELEMENT(self));
-    GstClockTime period;
+    const Settings settings = impl(self).settings.copy();
+    const GstClockTime period = gst_util_uint64_scale_int(GST_SECOND, settings.fps_d, settings.fps_n);
+    auto& [mutex, st] = impl(self).state;
     {
-        std::lock_guard lock(*self->lock);
-        period = gst_util_uint64_scale_int(GST_SECOND, self->settings->fps_d, self->settings->fps_n);
-        if (!self->started) {
-            self->start_time = ss_running_time_now(GST_ELEMENT(self));
-            self->tick = 0;
+        std::lock_guard lock(mutex);
+        if (!st.started) {
+            st.start_time = ss_running_time_now(GST_ELEMENT(self));
+            st.tick = 0;
         }
     }
-    if (!self->started) {
-        push_stream_headers(self);
-        self->started = true;
+    if (!st.started) {
+        push_stream_headers(self, settings);
+        st.started = true;
     }
 
     // Wait for the tick; when the machine fell behind, skip the missed ticks
     // rather than bursting, so the output rate stays steady.
-    GstClockTime due = self->start_time + self->tick * period;
+    GstClockTime due = st.start_time + st.tick * period;
     const GstClockTime now_before = ss_running_time_now(GST_ELEMENT(self));
     if (GST_CLOCK_TIME_IS_VALID(now_before) && now_before > due + period) {
         const guint64 behind = (now_before - due) / period;
         GST_DEBUG_OBJECT(self, "late by %" G_GUINT64_FORMAT " periods; skipping them", behind);
-        self->tick += behind;
-        due = self->start_time + self->tick * period;
+        st.tick += behind;
+        due = st.start_time + st.tick * period;
     }
     {
-        std::lock_guard lock(*self->lock);
+        std::lock_guard lock(mutex);
         // Not playing any more (a pause began after unblock_all ran): a new wait
         // would not be unscheduled, and gst_pad_pause_task() would wait on it.
-        if (self->stopping || !self->playing) {
+        if (st.stopping || !st.playing) {
             gst_object_unref(clock);
             return;
         }
-        self->tick_id = gst_clock_new_single_shot_id(clock, base + due);
+        st.tick_id = gst_clock_new_single_shot_id(clock, base + due);
     }
     gst_object_unref(clock);
-    const GstClockReturn waited = gst_clock_id_wait(self->tick_id, nullptr);
+    const GstClockReturn waited = gst_clock_id_wait(st.tick_id, nullptr);
     GstBuffer* batch = nullptr;
     bool all_ended = false;
     {
-        std::lock_guard lock(*self->lock);
-        gst_clock_id_unref(self->tick_id);
-        self->tick_id = nullptr;
-        if (waited == GST_CLOCK_UNSCHEDULED || self->stopping || !self->playing) return;
-        batch = build_batch(self, ss_running_time_now(GST_ELEMENT(self)));
-        all_ended = self->settings->end_on_eos && !self->pads->empty();
-        for (auto& [pad, state] : *self->pads) all_ended = all_ended && state->eos;
+        std::lock_guard lock(mutex);
+        gst_clock_id_unref(st.tick_id);
+        st.tick_id = nullptr;
+        if (waited == GST_CLOCK_UNSCHEDULED || st.stopping || !st.playing) return;
+        batch = build_batch(st, settings, ss_running_time_now(GST_ELEMENT(self)));
+        all_ended = settings.end_on_eos && !st.pads.empty();
+        for (auto& [pad, state] : st.pads) all_ended = all_ended && state->eos;
     }
     GST_BUFFER_PTS(batch) = due;
     GST_BUFFER_DURATION(batch) = period;
-    ++self->tick;
+    ++st.tick;
 
     const GstFlowReturn flow = gst_pad_push(self->srcpad, batch);
     if (all_ended) {
@@ -488,29 +496,31 @@ static void src_loop(gpointer user_data) {
 }
 
 static void unblock_all(SsBatchMux* self) {
-    std::lock_guard lock(*self->lock);
-    if (self->tick_id) gst_clock_id_unschedule(self->tick_id);
-    for (auto& [pad, state] : *self->pads) {
+    auto& [mutex, st] = impl(self).state;
+    std::lock_guard lock(mutex);
+    if (st.tick_id) gst_clock_id_unschedule(st.tick_id);
+    for (auto& [pad, state] : st.pads) {
         if (state->wait_id) gst_clock_id_unschedule(state->wait_id);
     }
-    self->playing_changed->notify_all();
+    impl(self).playing_changed.notify_all();
 }
 
 static GstStateChangeReturn change_state(GstElement* element, GstStateChange transition) {
     auto* self = SS_BATCH_MUX(element);
+    auto& [mutex, st] = impl(self).state;
     switch (transition) {
         case GST_STATE_CHANGE_READY_TO_PAUSED: {
-            std::lock_guard lock(*self->lock);
-            self->stopping = false;
-            self->started = false;
-            self->playing = false;
+            std::lock_guard lock(mutex);
+            st.stopping = false;
+            st.started = false;
+            st.playing = false;
             break;
         }
         case GST_STATE_CHANGE_PAUSED_TO_READY: {
             {
-                std::lock_guard lock(*self->lock);
-                self->stopping = true;
-                self->playing = false;
+                std::lock_guard lock(mutex);
+                st.stopping = true;
+                st.playing = false;
             }
             unblock_all(self);
             gst_pad_stop_task(self->srcpad);
@@ -518,8 +528,8 @@ static GstStateChangeReturn change_state(GstElement* element, GstStateChange tra
         }
         case GST_STATE_CHANGE_PLAYING_TO_PAUSED: {
             {
-                std::lock_guard lock(*self->lock);
-                self->playing = false;
+                std::lock_guard lock(mutex);
+                st.playing = false;
             }
             unblock_all(self);
             gst_pad_pause_task(self->srcpad);
@@ -536,10 +546,10 @@ static GstStateChangeReturn change_state(GstElement* element, GstStateChange tra
             return GST_STATE_CHANGE_NO_PREROLL;  // a live source: nothing to preroll
         case GST_STATE_CHANGE_PAUSED_TO_PLAYING: {
             {
-                std::lock_guard lock(*self->lock);
-                self->playing = true;
-                self->started = false;  // restart the tick clock from now
-                self->playing_changed->notify_all();
+                std::lock_guard lock(mutex);
+                st.playing = true;
+                st.started = false;  // restart the tick clock from now
+                impl(self).playing_changed.notify_all();
             }
             gst_pad_start_task(self->srcpad, src_loop, self, nullptr);
             break;
@@ -559,12 +569,8 @@ static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
             return TRUE;
         }
         case GST_QUERY_CAPS: {
-            GstCaps* caps;
-            {
-                std::lock_guard lock(*self->lock);
-                caps = gst_caps_new_simple(SS_BATCH_CAPS, "framerate", GST_TYPE_FRACTION, self->settings->fps_n,
-                                           self->settings->fps_d, nullptr);
-            }
+            const Settings settings = impl(self).settings.copy();
+            GstCaps* caps = gst_caps_new_simple(SS_BATCH_CAPS, "framerate", GST_TYPE_FRACTION, settings.fps_n, settings.fps_d, nullptr);
             gst_query_set_caps_result(query, caps);
             gst_caps_unref(caps);
             return TRUE;
@@ -575,9 +581,8 @@ static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
 }
 
 static void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
-    auto* self = SS_BATCH_MUX(object);
-    std::lock_guard lock(*self->lock);
-    Settings& s = *self->settings;
+    auto& [lock, s] = impl(SS_BATCH_MUX(object)).settings;
+    std::lock_guard guard(lock);
     switch (id) {
         case PROP_FPS:
             s.fps_n = gst_value_get_fraction_numerator(value);
@@ -593,9 +598,7 @@ static void set_property(GObject* object, guint id, const GValue* value, GParamS
 }
 
 static void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
-    auto* self = SS_BATCH_MUX(object);
-    std::lock_guard lock(*self->lock);
-    const Settings& s = *self->settings;
+    const Settings s = impl(SS_BATCH_MUX(object)).settings.copy();
     switch (id) {
         case PROP_FPS: gst_value_set_fraction(value, s.fps_n, s.fps_d); break;
         case PROP_FRAME_WIDTH: g_value_set_int(value, s.frame_width); break;
@@ -606,56 +609,37 @@ static void get_property(GObject* object, guint id, GValue* value, GParamSpec* p
     }
 }
 
-static void finalize(GObject* object) {
-    auto* self = SS_BATCH_MUX(object);
-    delete self->pads;
-    delete self->settings;
-    delete self->playing_changed;
-    delete self->lock;
-    G_OBJECT_CLASS(ss_batch_mux_parent_class)->finalize(object);
-}
-
 static void ss_batch_mux_class_init(SsBatchMuxClass* klass) {
-    auto* object_class = G_OBJECT_CLASS(klass);
-    auto* element_class = GST_ELEMENT_CLASS(klass);
-    object_class->set_property = set_property;
-    object_class->get_property = get_property;
-    object_class->finalize = finalize;
-    const auto flags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-    g_object_class_install_property(object_class, PROP_FPS,
-        gst_param_spec_fraction("fps", "Output frame rate", "Batches per second", 1, 1, 240, 1, default_fps_n, default_fps_d, flags));
-    g_object_class_install_property(object_class, PROP_FRAME_WIDTH,
-        g_param_spec_int("frame-width", "Frame width", "Largest working-frame width (aspect kept)", 16, 8192, default_frame_width, flags));
-    g_object_class_install_property(object_class, PROP_FRAME_HEIGHT,
-        g_param_spec_int("frame-height", "Frame height", "Largest working-frame height (aspect kept)", 16, 8192, default_frame_height, flags));
-    g_object_class_install_property(object_class, PROP_NO_SIGNAL_TIMEOUT,
-        g_param_spec_uint64("no-signal-timeout", "No-signal timeout", "Nanoseconds without a frame before a source is shown as NO SIGNAL",
-                            0, G_MAXUINT64, default_no_signal_timeout, flags));
-    g_object_class_install_property(object_class, PROP_END_ON_EOS,
-        g_param_spec_boolean("end-on-eos", "End on EOS", "Send EOS when every source has ended", TRUE, flags));
-    gst_element_class_add_static_pad_template(element_class, &sink_template);
-    gst_element_class_add_static_pad_template(element_class, &src_template);
-    gst_element_class_set_static_metadata(element_class, "slipstream batch mux", "Video/Muxer",
-        "Batches the next frame of each live source once per output frame period", "slipstream");
-    element_class->request_new_pad = request_new_pad;
-    element_class->release_pad = release_pad;
-    element_class->change_state = change_state;
-    GST_DEBUG_CATEGORY_INIT(ss_batch_mux_debug, "ssbatchmux", 0, "slipstream batch mux");
+    const auto flags = ssgst::read_write;
+    init_class(klass, {
+        .long_name = "slipstream batch mux",
+        .classification = "Video/Muxer",
+        .description = "Batches the next frame of each live source once per output frame period",
+        .pad_templates = {&sink_template, &src_template},
+        // In the order of the PROP_ enum.
+        .properties = {
+            gst_param_spec_fraction("fps", "Output frame rate", "Batches per second", 1, 1, 240, 1, default_fps_n, default_fps_d,
+                                    flags),
+            g_param_spec_int("frame-width", "Frame width", "Largest working-frame width (aspect kept)", 16, 8192,
+                             default_frame_width, flags),
+            g_param_spec_int("frame-height", "Frame height", "Largest working-frame height (aspect kept)", 16, 8192,
+                             default_frame_height, flags),
+            g_param_spec_uint64("no-signal-timeout", "No-signal timeout",
+                                "Nanoseconds without a frame before a source is shown as NO SIGNAL", 0, G_MAXUINT64,
+                                default_no_signal_timeout, flags),
+            g_param_spec_boolean("end-on-eos", "End on EOS", "Send EOS when every source has ended", TRUE, flags),
+        },
+        .set_property = set_property,
+        .get_property = get_property,
+        .change_state = change_state,
+        .debug = &ss_batch_mux_debug,
+        .debug_name = "ssbatchmux",
+    });
+    GST_ELEMENT_CLASS(klass)->request_new_pad = request_new_pad;
+    GST_ELEMENT_CLASS(klass)->release_pad = release_pad;
 }
 
 static void ss_batch_mux_init(SsBatchMux* self) {
-    self->lock = new std::mutex();
-    self->playing_changed = new std::condition_variable();
-    self->settings = new Settings();
-    self->pads = new std::map<GstPad*, std::unique_ptr<PadState>>();
-    self->playing = false;
-    self->stopping = false;
-    self->started = false;
-    self->start_time = 0;
-    self->tick = 0;
-    self->tick_id = nullptr;
-    self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
-    gst_pad_set_query_function(self->srcpad, src_query);
-    gst_pad_use_fixed_caps(self->srcpad);
-    gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
+    construct_impl(self);
+    self->srcpad = ssgst::add_pad(GST_ELEMENT(self), &src_template, {.query = src_query, .fixed_caps = true});
 }

@@ -32,6 +32,7 @@
 #include <map>
 #include <mutex>
 
+#include "element_impl.hpp"
 #include "meta/batch_meta.hpp"
 #include "meta/running_time.hpp"
 #include "slipstream/async_detector.hpp"
@@ -98,20 +99,21 @@ struct State {
     GstFlowReturn last_flow = GST_FLOW_OK;
 };
 
+struct Impl {
+    ssgst::Guarded<Settings> settings;
+    ssgst::Guarded<State> state;
+    std::condition_variable state_changed;  // queue, results or flushing changed
+};
+
 }  // namespace
 
 struct _SsInfer {
     GstElement parent;
     GstPad* sinkpad;
     GstPad* srcpad;
-    std::mutex* settings_lock;
-    Settings* settings;
-    std::mutex* state_lock;
-    std::condition_variable* state_changed;  // queue, results or flushing changed
-    State* state;
 };
 
-G_DEFINE_TYPE(SsInfer, ss_infer, GST_TYPE_ELEMENT)
+SS_DEFINE_ELEMENT(SsInfer, ss_infer, Impl)
 
 enum { PROP_0, PROP_CONFIG_FILE, PROP_INTERVAL, PROP_THREADS, PROP_WORKERS, PROP_MAX_DELAY, PROP_LATENCY_BUDGET, PROP_DETECTED_FRAMES,
        PROP_BUSY_SECONDS, PROP_MS_PER_FRAME, PROP_DEADLINE, PROP_ON_TIME };
@@ -148,7 +150,7 @@ static const SsBatchFrame* frame_of(const Pending& p, int source) {
 // Keeps every idle worker busy with up to batch-size frames, as the scheduler
 // picks them, and marks each batch to wait for the jobs on its frames.
 static void schedule_detection(SsInfer* self) {
-    State& st = *self->state;
+    State& st = impl(self).state.value;
     if (!st.detector || st.flushing) return;
     while (!st.detector->busy()) {
         const auto picked = st.scheduler.pick(queued_frames(st), static_cast<std::size_t>(st.config->batch_size));
@@ -193,7 +195,7 @@ static void warn_over_budget(SsInfer* self);
 
 // Puts the newest finished detections on every frame of a batch about to leave.
 static void annotate(SsInfer* self, SsBatchMeta* meta) {
-    State& st = *self->state;
+    State& st = impl(self).state.value;
     for (auto& r : st.detector->take_results()) {
         // How long a batch had to wait for this job: what the automatic deadline follows.
         if (auto job = st.job_arrivals.find(r.job); job != st.job_arrivals.end()) {
@@ -225,7 +227,7 @@ static void annotate(SsInfer* self, SsBatchMeta* meta) {
 // Once, when even the latency budget is too short for detection as it runs
 // now: the application says so with what to change.
 static void warn_over_budget(SsInfer* self) {
-    const State& st = *self->state;
+    const State& st = impl(self).state.value;
     const double per_frame = st.detector->stats().last_ms_per_frame;
     GST_WARNING_OBJECT(self, "detection needs %.0f ms per batch, over the %.0f ms latency budget", st.deadline.needed_ms(),
                        st.deadline.budget_ms());
@@ -240,7 +242,7 @@ static void src_loop(gpointer data);
 // interval=auto: follow the measured frame rate and detection cost, and tell
 // the application (an element message "slipstream-interval") when it changes.
 static void choose_interval(SsInfer* self, const SsBatchMeta* meta) {
-    State& st = *self->state;
+    State& st = impl(self).state.value;
     int fresh = 0;
     for (const auto& f : *meta->frames) fresh += f.is_new();
     const double now = static_cast<double>(g_get_monotonic_time()) / G_USEC_PER_SEC;
@@ -260,8 +262,8 @@ static void choose_interval(SsInfer* self, const SsBatchMeta* meta) {
 static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
     auto* self = SS_INFER(parent);
     if (ss_buffer_get_batch_meta(buffer)) buffer = gst_buffer_make_writable(buffer);
-    std::lock_guard lock(*self->state_lock);
-    State& st = *self->state;
+    auto& [state_lock, st] = impl(self).state;
+    std::lock_guard lock(state_lock);
     if (st.flushing || !st.detector) {
         gst_buffer_unref(buffer);
         return GST_FLOW_FLUSHING;
@@ -280,7 +282,7 @@ static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
                                  std::chrono::duration<double, std::milli>(st.deadline.deadline_ms()));
     st.queue.push_back(p);
     schedule_detection(self);
-    self->state_changed->notify_all();
+    impl(self).state_changed.notify_all();
     return st.last_flow;
 }
 
@@ -291,12 +293,13 @@ static void clear_queue(State& st) {
 
 static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
     auto* self = SS_INFER(parent);
+    auto& [state_lock, st] = impl(self).state;
     switch (GST_EVENT_TYPE(event)) {
         case GST_EVENT_FLUSH_START: {
             {
-                std::lock_guard lock(*self->state_lock);
-                self->state->flushing = true;
-                self->state_changed->notify_all();
+                std::lock_guard lock(state_lock);
+                st.flushing = true;
+                impl(self).state_changed.notify_all();
             }
             const gboolean ok = gst_pad_push_event(self->srcpad, event);
             gst_pad_pause_task(self->srcpad);
@@ -304,10 +307,10 @@ static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
         }
         case GST_EVENT_FLUSH_STOP: {
             {
-                std::lock_guard lock(*self->state_lock);
-                clear_queue(*self->state);
-                self->state->flushing = false;
-                self->state->last_flow = GST_FLOW_OK;
+                std::lock_guard lock(state_lock);
+                clear_queue(st);
+                st.flushing = false;
+                st.last_flow = GST_FLOW_OK;
             }
             const gboolean ok = gst_pad_push_event(self->srcpad, event);
             gst_pad_start_task(self->srcpad, src_loop, self, nullptr);
@@ -316,11 +319,11 @@ static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
         default:
             if (GST_EVENT_IS_SERIALIZED(event)) {
                 // Kept in order with the batches around it.
-                std::lock_guard lock(*self->state_lock);
+                std::lock_guard lock(state_lock);
                 Pending p;
                 p.item = GST_MINI_OBJECT_CAST(event);
-                self->state->queue.push_back(p);
-                self->state_changed->notify_all();
+                st.queue.push_back(p);
+                impl(self).state_changed.notify_all();
                 return TRUE;
             }
             return gst_pad_event_default(pad, parent, event);
@@ -331,8 +334,8 @@ static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
 // its detections are in or its deadline passed.
 static void src_loop(gpointer data) {
     auto* self = SS_INFER(data);
-    std::unique_lock lock(*self->state_lock);
-    State& st = *self->state;
+    auto& [state_lock, st] = impl(self).state;
+    std::unique_lock lock(state_lock);
     for (;;) {
         if (st.flushing) {
             lock.unlock();
@@ -341,14 +344,14 @@ static void src_loop(gpointer data) {
         }
         schedule_detection(self);  // a worker may have finished: give it the next frames
         if (st.queue.empty()) {
-            self->state_changed->wait(lock);
+            impl(self).state_changed.wait(lock);
             continue;
         }
         // A batch waits, until its deadline, for detections of its own new frames:
         // those running now, or one the scheduler gives the next free worker.
         if (st.detector && Clock::now() < st.queue.front().deadline) {
             if (awaiting(st, st.queue.front()) || head_is_picked_next(st)) {
-                self->state_changed->wait_until(lock, st.queue.front().deadline);
+                impl(self).state_changed.wait_until(lock, st.queue.front().deadline);
                 continue;
             }
         }
@@ -387,12 +390,8 @@ static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
         gboolean live = FALSE;
         GstClockTime min = 0, max = GST_CLOCK_TIME_NONE;
         gst_query_parse_latency(query, &live, &min, &max);
-        GstClockTime delay;
-        {
-            // The most a batch may be held: the fixed deadline, or the budget the automatic one stays within.
-            std::lock_guard lock(*self->settings_lock);
-            delay = static_cast<GstClockTime>(self->settings->deadline().longest_ms() * GST_MSECOND);
-        }
+        // The most a batch may be held: the fixed deadline, or the budget the automatic one stays within.
+        const auto delay = static_cast<GstClockTime>(impl(self).settings.copy().deadline().longest_ms() * GST_MSECOND);
         gst_query_set_latency(query, live, min + delay, GST_CLOCK_TIME_IS_VALID(max) ? max + delay : max);
         return TRUE;
     }
@@ -412,11 +411,7 @@ static std::pair<int, int> worker_layout(int workers, int threads) {
 }
 
 static bool start(SsInfer* self) {
-    Settings settings;
-    {
-        std::lock_guard lock(*self->settings_lock);
-        settings = *self->settings;
-    }
+    const Settings settings = impl(self).settings.copy();
     const std::string file = settings.config_file.empty() ? ss::default_config_path().string() : settings.config_file;
     try {
         auto config = ss::load_infer_config(file);
@@ -430,22 +425,23 @@ static bool start(SsInfer* self) {
         // which hands out the next frames. Taking the lock orders the wake-up after
         // a waiter's check of the results, so none is lost.
         auto detector = std::make_unique<ss::AsyncDetector>(std::move(detectors), [self] {
-            { std::lock_guard lock(*self->state_lock); }
-            self->state_changed->notify_all();
+            { std::lock_guard lock(impl(self).state.lock); }
+            impl(self).state_changed.notify_all();
         });
-        std::lock_guard lock(*self->state_lock);
-        self->state->config = shared;
+        auto& [state_lock, st] = impl(self).state;
+        std::lock_guard lock(state_lock);
+        st.config = shared;
         const int interval = settings.interval == interval_from_config ? shared->interval : settings.interval;
-        self->state->auto_interval = interval == interval_auto;
-        self->state->scheduler = ss::DetectionScheduler(interval);
-        self->state->chooser = ss::AutoInterval();
-        self->state->detector = std::move(detector);
-        self->state->sources.clear();
-        self->state->deadline = settings.deadline();
-        self->state->job_arrivals.clear();
-        self->state->on_time = 0;
-        self->state->flushing = false;
-        self->state->last_flow = GST_FLOW_OK;
+        st.auto_interval = interval == interval_auto;
+        st.scheduler = ss::DetectionScheduler(interval);
+        st.chooser = ss::AutoInterval();
+        st.detector = std::move(detector);
+        st.sources.clear();
+        st.deadline = settings.deadline();
+        st.job_arrivals.clear();
+        st.on_time = 0;
+        st.flushing = false;
+        st.last_flow = GST_FLOW_OK;
         GST_INFO_OBJECT(self, "loaded %s: %s, parser %s, %dx%d, interval %d", file.c_str(), shared->onnx_file.c_str(),
                         shared->parser.c_str(), shared->input_width, shared->input_height, interval);
         return true;
@@ -456,18 +452,19 @@ static bool start(SsInfer* self) {
 }
 
 static void stop(SsInfer* self) {
+    auto& [state_lock, st] = impl(self).state;
     {
-        std::lock_guard lock(*self->state_lock);
-        self->state->flushing = true;
-        self->state_changed->notify_all();
+        std::lock_guard lock(state_lock);
+        st.flushing = true;
+        impl(self).state_changed.notify_all();
     }
     gst_pad_stop_task(self->srcpad);
     std::unique_ptr<ss::AsyncDetector> detector;
     {
-        std::lock_guard lock(*self->state_lock);
-        clear_queue(*self->state);
-        detector = std::move(self->state->detector);
-        self->state->sources.clear();
+        std::lock_guard lock(state_lock);
+        clear_queue(st);
+        detector = std::move(st.detector);
+        st.sources.clear();
     }
     detector.reset();  // joins the worker outside the lock
 }
@@ -483,120 +480,98 @@ static GstStateChangeReturn change_state(GstElement* element, GstStateChange tra
 }
 
 static void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
-    auto* self = SS_INFER(object);
-    std::lock_guard lock(*self->settings_lock);
+    auto& [lock, settings] = impl(SS_INFER(object)).settings;
+    std::lock_guard guard(lock);
     switch (id) {
         case PROP_CONFIG_FILE: {
             const gchar* s = g_value_get_string(value);
-            self->settings->config_file = s ? s : "";
+            settings.config_file = s ? s : "";
             break;
         }
-        case PROP_INTERVAL: self->settings->interval = g_value_get_int(value); break;
-        case PROP_THREADS: self->settings->threads = g_value_get_int(value); break;
-        case PROP_WORKERS: self->settings->workers = g_value_get_int(value); break;
-        case PROP_MAX_DELAY: self->settings->max_delay_ms = g_value_get_int(value); break;
-        case PROP_LATENCY_BUDGET: self->settings->latency_budget_ms = g_value_get_int(value); break;
+        case PROP_INTERVAL: settings.interval = g_value_get_int(value); break;
+        case PROP_THREADS: settings.threads = g_value_get_int(value); break;
+        case PROP_WORKERS: settings.workers = g_value_get_int(value); break;
+        case PROP_MAX_DELAY: settings.max_delay_ms = g_value_get_int(value); break;
+        case PROP_LATENCY_BUDGET: settings.latency_budget_ms = g_value_get_int(value); break;
         default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
     }
 }
 
 static void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
-    auto* self = SS_INFER(object);
+    Impl& d = impl(SS_INFER(object));
     ss::DetectorStats stats;
     double deadline_ms = 0;
     guint64 on_time = 0;
     if (id == PROP_DETECTED_FRAMES || id == PROP_BUSY_SECONDS || id == PROP_MS_PER_FRAME || id == PROP_DEADLINE ||
         id == PROP_ON_TIME) {
-        std::lock_guard lock(*self->state_lock);
-        if (self->state->detector) stats = self->state->detector->stats();
-        deadline_ms = self->state->deadline.deadline_ms();
-        on_time = self->state->on_time;
+        std::lock_guard lock(d.state.lock);
+        if (d.state.value.detector) stats = d.state.value.detector->stats();
+        deadline_ms = d.state.value.deadline.deadline_ms();
+        on_time = d.state.value.on_time;
     }
-    std::lock_guard lock(*self->settings_lock);
+    const Settings settings = d.settings.copy();
     switch (id) {
-        case PROP_CONFIG_FILE: g_value_set_string(value, self->settings->config_file.c_str()); break;
-        case PROP_INTERVAL: g_value_set_int(value, self->settings->interval); break;
-        case PROP_THREADS: g_value_set_int(value, self->settings->threads); break;
-        case PROP_WORKERS: g_value_set_int(value, self->settings->workers); break;
-        case PROP_MAX_DELAY: g_value_set_int(value, self->settings->max_delay_ms); break;
+        case PROP_CONFIG_FILE: g_value_set_string(value, settings.config_file.c_str()); break;
+        case PROP_INTERVAL: g_value_set_int(value, settings.interval); break;
+        case PROP_THREADS: g_value_set_int(value, settings.threads); break;
+        case PROP_WORKERS: g_value_set_int(value, settings.workers); break;
+        case PROP_MAX_DELAY: g_value_set_int(value, settings.max_delay_ms); break;
         case PROP_DETECTED_FRAMES: g_value_set_uint64(value, stats.frames); break;
         case PROP_BUSY_SECONDS: g_value_set_double(value, stats.busy_seconds); break;
         case PROP_MS_PER_FRAME: g_value_set_double(value, stats.last_ms_per_frame); break;
-        case PROP_LATENCY_BUDGET: g_value_set_int(value, self->settings->latency_budget_ms); break;
+        case PROP_LATENCY_BUDGET: g_value_set_int(value, settings.latency_budget_ms); break;
         case PROP_DEADLINE: g_value_set_double(value, deadline_ms); break;
         case PROP_ON_TIME: g_value_set_uint64(value, on_time); break;
         default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
     }
 }
 
-static void finalize(GObject* object) {
-    auto* self = SS_INFER(object);
-    delete self->state;  // stopped on PAUSED->READY; the detector's thread ended there
-    delete self->state_changed;
-    delete self->state_lock;
-    delete self->settings;
-    delete self->settings_lock;
-    G_OBJECT_CLASS(ss_infer_parent_class)->finalize(object);
-}
-
 static void ss_infer_class_init(SsInferClass* klass) {
-    auto* object_class = G_OBJECT_CLASS(klass);
-    auto* element_class = GST_ELEMENT_CLASS(klass);
-    object_class->set_property = set_property;
-    object_class->get_property = get_property;
-    object_class->finalize = finalize;
-    const auto rw = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
-    const auto ro = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-    g_object_class_install_property(object_class, PROP_CONFIG_FILE,
-        g_param_spec_string("config-file", "Config file", "nvinfer-style detector config (empty: the embedded default)", "", rw));
-    g_object_class_install_property(object_class, PROP_INTERVAL,
-        g_param_spec_int("interval", "Interval", "Frames skipped per source between detections (-2: from the config, -1: auto, the most the CPU sustains)",
-                         -2, 1000, interval_from_config, rw));
-    g_object_class_install_property(object_class, PROP_THREADS,
-        g_param_spec_int("threads", "Threads", "OpenCV's thread pool, one for the whole process, shared by the workers (0: 1 with a worker per core, else every core)", 0, 256, 0, rw));
-    g_object_class_install_property(object_class, PROP_WORKERS,
-        g_param_spec_int("workers", "Workers", "Detections run side by side, each with its own network (0: one per core, at most 4)", 0, 64, 0, rw));
-    g_object_class_install_property(object_class, PROP_MAX_DELAY,
-        g_param_spec_int("max-delay", "Maximum delay",
-                         "Milliseconds a batch may wait for the detection of its own frames (-1: automatic, as long as detection "
-                         "takes now within latency-budget; 0: never wait)",
-                         -1, 5000, max_delay_auto, rw));
-    g_object_class_install_property(object_class, PROP_LATENCY_BUDGET,
-        g_param_spec_int("latency-budget", "Latency budget", "Milliseconds the automatic max-delay never exceeds", 0, 5000,
-                         default_latency_budget_ms, rw));
-    g_object_class_install_property(object_class, PROP_DETECTED_FRAMES,
-        g_param_spec_uint64("detected-frames", "Detected frames", "Frames detected so far", 0, G_MAXUINT64, 0, ro));
-    g_object_class_install_property(object_class, PROP_BUSY_SECONDS,
-        g_param_spec_double("busy-seconds", "Busy seconds", "Time spent detecting so far, summed over workers (can exceed the time run)", 0, G_MAXDOUBLE, 0, ro));
-    g_object_class_install_property(object_class, PROP_MS_PER_FRAME,
-        g_param_spec_double("ms-per-frame", "Milliseconds per frame", "Detection time per frame of the latest run", 0, G_MAXDOUBLE, 0, ro));
-    g_object_class_install_property(object_class, PROP_DEADLINE,
-        g_param_spec_double("deadline", "Deadline", "Milliseconds a batch waits for its detections now (max-delay, or the automatic choice)",
-                            0, G_MAXDOUBLE, 0, ro));
-    g_object_class_install_property(object_class, PROP_ON_TIME,
-        g_param_spec_uint64("on-time-frames", "On-time frames", "Detected frames whose boxes went out on the very batch that brought the frame",
-                            0, G_MAXUINT64, 0, ro));
-    gst_element_class_add_static_pad_template(element_class, &sink_template);
-    gst_element_class_add_static_pad_template(element_class, &src_template);
-    gst_element_class_set_static_metadata(element_class, "slipstream inference", "Filter/Analyzer/Video",
-        "Detects objects in batched frames without holding the stream back", "slipstream");
-    element_class->change_state = change_state;
-    GST_DEBUG_CATEGORY_INIT(ss_infer_debug, "ssinfer", 0, "slipstream inference");
+    const auto rw = ssgst::read_write_in_ready;
+    const auto ro = ssgst::readable;
+    init_class(klass, {
+        .long_name = "slipstream inference",
+        .classification = "Filter/Analyzer/Video",
+        .description = "Detects objects in batched frames without holding the stream back",
+        .pad_templates = {&sink_template, &src_template},
+        // In the order of the PROP_ enum.
+        .properties = {
+            g_param_spec_string("config-file", "Config file", "nvinfer-style detector config (empty: the embedded default)", "", rw),
+            g_param_spec_int("interval", "Interval",
+                             "Frames skipped per source between detections (-2: from the config, -1: auto, the most the CPU sustains)",
+                             -2, 1000, interval_from_config, rw),
+            g_param_spec_int("threads", "Threads",
+                             "OpenCV's thread pool, one for the whole process, shared by the workers (0: 1 with a worker per core, else every core)",
+                             0, 256, 0, rw),
+            g_param_spec_int("workers", "Workers", "Detections run side by side, each with its own network (0: one per core, at most 4)",
+                             0, 64, 0, rw),
+            g_param_spec_int("max-delay", "Maximum delay",
+                             "Milliseconds a batch may wait for the detection of its own frames (-1: automatic, as long as detection "
+                             "takes now within latency-budget; 0: never wait)",
+                             -1, 5000, max_delay_auto, rw),
+            g_param_spec_int("latency-budget", "Latency budget", "Milliseconds the automatic max-delay never exceeds", 0, 5000,
+                             default_latency_budget_ms, rw),
+            g_param_spec_uint64("detected-frames", "Detected frames", "Frames detected so far", 0, G_MAXUINT64, 0, ro),
+            g_param_spec_double("busy-seconds", "Busy seconds",
+                                "Time spent detecting so far, summed over workers (can exceed the time run)", 0, G_MAXDOUBLE, 0, ro),
+            g_param_spec_double("ms-per-frame", "Milliseconds per frame", "Detection time per frame of the latest run", 0, G_MAXDOUBLE,
+                                0, ro),
+            g_param_spec_double("deadline", "Deadline",
+                                "Milliseconds a batch waits for its detections now (max-delay, or the automatic choice)", 0,
+                                G_MAXDOUBLE, 0, ro),
+            g_param_spec_uint64("on-time-frames", "On-time frames",
+                                "Detected frames whose boxes went out on the very batch that brought the frame", 0, G_MAXUINT64, 0, ro),
+        },
+        .set_property = set_property,
+        .get_property = get_property,
+        .change_state = change_state,  // the detector's threads end on PAUSED->READY, before finalize
+        .debug = &ss_infer_debug,
+        .debug_name = "ssinfer",
+    });
 }
 
 static void ss_infer_init(SsInfer* self) {
-    self->settings_lock = new std::mutex();
-    self->settings = new Settings();
-    self->state_lock = new std::mutex();
-    self->state_changed = new std::condition_variable();
-    self->state = new State();
-    self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
-    gst_pad_set_chain_function(self->sinkpad, sink_chain);
-    gst_pad_set_event_function(self->sinkpad, sink_event);
-    GST_PAD_SET_PROXY_CAPS(self->sinkpad);
-    gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
-    self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
-    gst_pad_set_query_function(self->srcpad, src_query);
-    GST_PAD_SET_PROXY_CAPS(self->srcpad);
-    gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
+    construct_impl(self);
+    self->sinkpad = ssgst::add_pad(GST_ELEMENT(self), &sink_template, {.chain = sink_chain, .event = sink_event, .proxy_caps = true});
+    self->srcpad = ssgst::add_pad(GST_ELEMENT(self), &src_template, {.query = src_query, .proxy_caps = true});
 }

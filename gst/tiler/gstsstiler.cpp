@@ -15,9 +15,9 @@
 
 #include <gst/video/video.h>
 
+#include <cstring>
 
-#include <mutex>
-
+#include "element_impl.hpp"
 #include "meta/batch_meta.hpp"
 #include "slipstream/counts.hpp"
 #include "slipstream/mosaic.hpp"
@@ -36,10 +36,16 @@ struct Settings {
 
 struct State {
     bool caps_sent = false;
-    GstVideoInfo info{};
+    GstVideoInfo info{};  // the caps sent: the size every picture is drawn at
     ss::Mosaic mosaic;  // the picture, redrawn where it changed
     cv::Mat blank;      // I420 shown when drawing failed
     gint fps_n = 30, fps_d = 1;
+};
+
+// Drawing holds the state lock for a whole picture; properties only take the settings lock.
+struct Impl {
+    ssgst::Guarded<Settings> settings;
+    ssgst::Guarded<State> state;
 };
 
 }  // namespace
@@ -48,12 +54,9 @@ struct _SsTiler {
     GstElement parent;
     GstPad* sinkpad;
     GstPad* srcpad;
-    std::mutex* lock;
-    Settings* settings;
-    State* state;
 };
 
-G_DEFINE_TYPE(SsTiler, ss_tiler, GST_TYPE_ELEMENT)
+SS_DEFINE_ELEMENT(SsTiler, ss_tiler, Impl)
 
 enum { PROP_0, PROP_WIDTH, PROP_HEIGHT, PROP_SHOW_STATS };
 
@@ -62,7 +65,7 @@ static GstStaticPadTemplate sink_template =
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
     "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE("I420")));
 
-static void render(const Settings& settings, State& st, const SsBatchMeta* meta) {
+static void render(const Settings& settings, cv::Size size, State& st, const SsBatchMeta* meta) {
     static const ss::InferConfig no_detector;
     const ss::InferConfig& detector = meta && *meta->detector_config ? **meta->detector_config : no_detector;
     const int n = meta ? static_cast<int>(meta->frames->size()) : 0;
@@ -78,16 +81,17 @@ static void render(const Settings& settings, State& st, const SsBatchMeta* meta)
             tile.stats = ss::frame_line(i, f.frame ? f.frame->number : 0, f.objects, detector.groups);
         }
     }
-    st.mosaic.update(cv::Size(settings.width, settings.height), tiles, detector);
+    st.mosaic.update(size, tiles, detector);
 }
 
 // Our caps follow from the settings and the batch's frame rate.
 static bool send_caps(SsTiler* self) {
+    const Settings settings = impl(self).settings.copy();
     GstCaps* caps;
     {
-        std::lock_guard lock(*self->lock);
-        State& st = *self->state;
-        gst_video_info_set_format(&st.info, GST_VIDEO_FORMAT_I420, self->settings->width, self->settings->height);
+        auto& [lock, st] = impl(self).state;
+        std::lock_guard guard(lock);
+        gst_video_info_set_format(&st.info, GST_VIDEO_FORMAT_I420, settings.width, settings.height);
         GST_VIDEO_INFO_FPS_N(&st.info) = st.fps_n;
         GST_VIDEO_INFO_FPS_D(&st.info) = st.fps_d;
         caps = gst_video_info_to_caps(&st.info);
@@ -100,29 +104,32 @@ static bool send_caps(SsTiler* self) {
 
 static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* batch) {
     auto* self = SS_TILER(parent);
+    auto& [state_lock, st] = impl(self).state;
     bool caps_sent;
     {
-        std::lock_guard lock(*self->lock);
-        caps_sent = self->state->caps_sent;
+        std::lock_guard guard(state_lock);
+        caps_sent = st.caps_sent;
     }
     if (!caps_sent && !send_caps(self)) {
         gst_buffer_unref(batch);
         return GST_FLOW_NOT_NEGOTIATED;
     }
-    std::unique_lock lock(*self->lock);
-    const Settings settings = *self->settings;
-    State& st = *self->state;
+    const Settings settings = impl(self).settings.copy();
+    std::unique_lock lock(state_lock);
+    // Drawn at the size of the caps sent, which a property set meanwhile does
+    // not change before the next caps: the picture always fits the buffer.
+    const int w = GST_VIDEO_INFO_WIDTH(&st.info), h = GST_VIDEO_INFO_HEIGHT(&st.info);
     const cv::Mat* picture = nullptr;
     try {
-        render(settings, st, ss_buffer_get_batch_meta(batch));
+        render(settings, cv::Size(w, h), st, ss_buffer_get_batch_meta(batch));
         picture = &st.mosaic.i420();
     } catch (const std::exception& e) {
         // Never across the GObject boundary: a blank picture keeps the output going.
         GST_WARNING_OBJECT(self, "drawing failed: %s", e.what());
         st.mosaic.invalidate();
-        st.blank.create(settings.height * 3 / 2, settings.width, CV_8UC1);
-        st.blank.rowRange(0, settings.height).setTo(16);
-        st.blank.rowRange(settings.height, st.blank.rows).setTo(128);
+        st.blank.create(h * 3 / 2, w, CV_8UC1);
+        st.blank.rowRange(0, h).setTo(16);
+        st.blank.rowRange(h, st.blank.rows).setTo(128);
         picture = &st.blank;
     }
 
@@ -135,7 +142,6 @@ static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* batch) {
         return GST_FLOW_ERROR;
     }
     // OpenCV's I420 is tightly packed; GStreamer's planes may be padded.
-    const int w = settings.width, h = settings.height;
     const std::uint8_t* src = picture->ptr<std::uint8_t>();
     const int widths[3] = {w, w / 2, w / 2}, heights[3] = {h, h / 2, h / 2};
     for (int p = 0; p < 3; ++p) {
@@ -159,10 +165,9 @@ static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
         gst_event_parse_caps(event, &caps);
         const GstStructure* s = gst_caps_get_structure(caps, 0);
         {
-            std::lock_guard lock(*self->lock);
-            if (!gst_structure_get_fraction(s, "framerate", &self->state->fps_n, &self->state->fps_d)) {
-                self->state->fps_n = 30, self->state->fps_d = 1;
-            }
+            auto& [lock, st] = impl(self).state;
+            std::lock_guard guard(lock);
+            if (!gst_structure_get_fraction(s, "framerate", &st.fps_n, &st.fps_d)) st.fps_n = 30, st.fps_d = 1;
         }
         gst_event_unref(event);
         return send_caps(self);
@@ -173,21 +178,9 @@ static gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
 static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
     auto* self = SS_TILER(parent);
     if (GST_QUERY_TYPE(query) == GST_QUERY_CAPS) {
-        GstCaps* caps;
-        {
-            std::lock_guard lock(*self->lock);
-            caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT,
-                                       self->settings->width, "height", G_TYPE_INT, self->settings->height, nullptr);
-        }
-        GstCaps* filter = nullptr;
-        gst_query_parse_caps(query, &filter);
-        if (filter) {
-            GstCaps* both = gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
-            gst_caps_unref(caps);
-            caps = both;
-        }
-        gst_query_set_caps_result(query, caps);
-        gst_caps_unref(caps);
+        const Settings settings = impl(self).settings.copy();
+        ssgst::answer_caps_query(query, gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT,
+                                                            settings.width, "height", G_TYPE_INT, settings.height, nullptr));
         return TRUE;
     }
     return gst_pad_query_default(pad, parent, query);
@@ -195,64 +188,53 @@ static gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
 
 static void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
     auto* self = SS_TILER(object);
-    std::lock_guard lock(*self->lock);
-    switch (id) {
-        case PROP_WIDTH: self->settings->width = g_value_get_int(value) & ~1; break;
-        case PROP_HEIGHT: self->settings->height = g_value_get_int(value) & ~1; break;
-        case PROP_SHOW_STATS: self->settings->show_stats = g_value_get_boolean(value); break;
-        default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+    {
+        auto& [lock, settings] = impl(self).settings;
+        std::lock_guard guard(lock);
+        switch (id) {
+            case PROP_WIDTH: settings.width = g_value_get_int(value) & ~1; break;
+            case PROP_HEIGHT: settings.height = g_value_get_int(value) & ~1; break;
+            case PROP_SHOW_STATS: settings.show_stats = g_value_get_boolean(value); break;
+            default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec); return;
+        }
     }
-    self->state->caps_sent = false;
+    // After the settings changed: caps sent before this point are sent again.
+    auto& [lock, st] = impl(self).state;
+    std::lock_guard guard(lock);
+    st.caps_sent = false;
 }
 
 static void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
-    auto* self = SS_TILER(object);
-    std::lock_guard lock(*self->lock);
+    const Settings settings = impl(SS_TILER(object)).settings.copy();
     switch (id) {
-        case PROP_WIDTH: g_value_set_int(value, self->settings->width); break;
-        case PROP_HEIGHT: g_value_set_int(value, self->settings->height); break;
-        case PROP_SHOW_STATS: g_value_set_boolean(value, self->settings->show_stats); break;
+        case PROP_WIDTH: g_value_set_int(value, settings.width); break;
+        case PROP_HEIGHT: g_value_set_int(value, settings.height); break;
+        case PROP_SHOW_STATS: g_value_set_boolean(value, settings.show_stats); break;
         default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
     }
 }
 
-static void finalize(GObject* object) {
-    auto* self = SS_TILER(object);
-    delete self->state;
-    delete self->settings;
-    delete self->lock;
-    G_OBJECT_CLASS(ss_tiler_parent_class)->finalize(object);
-}
-
 static void ss_tiler_class_init(SsTilerClass* klass) {
-    auto* object_class = G_OBJECT_CLASS(klass);
-    auto* element_class = GST_ELEMENT_CLASS(klass);
-    object_class->set_property = set_property;
-    object_class->get_property = get_property;
-    object_class->finalize = finalize;
-    const auto rw = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
-    g_object_class_install_property(object_class, PROP_WIDTH,
-        g_param_spec_int("width", "Width", "Output width", 16, 8192, default_width, rw));
-    g_object_class_install_property(object_class, PROP_HEIGHT,
-        g_param_spec_int("height", "Height", "Output height", 16, 8192, default_height, rw));
-    g_object_class_install_property(object_class, PROP_SHOW_STATS,
-        g_param_spec_boolean("show-stats", "Show statistics", "Draw the statistics bar on each tile", TRUE, rw));
-    gst_element_class_add_static_pad_template(element_class, &sink_template);
-    gst_element_class_add_static_pad_template(element_class, &src_template);
-    gst_element_class_set_static_metadata(element_class, "slipstream tiler", "Filter/Editor/Video",
-        "Tiles a batch into one annotated picture", "slipstream");
-    GST_DEBUG_CATEGORY_INIT(ss_tiler_debug, "sstiler", 0, "slipstream tiler");
+    init_class(klass, {
+        .long_name = "slipstream tiler",
+        .classification = "Filter/Editor/Video",
+        .description = "Tiles a batch into one annotated picture",
+        .pad_templates = {&sink_template, &src_template},
+        .properties = {
+            g_param_spec_int("width", "Width", "Output width", 16, 8192, default_width, ssgst::read_write_in_ready),
+            g_param_spec_int("height", "Height", "Output height", 16, 8192, default_height, ssgst::read_write_in_ready),
+            g_param_spec_boolean("show-stats", "Show statistics", "Draw the statistics bar on each tile", TRUE,
+                                 ssgst::read_write_in_ready),
+        },
+        .set_property = set_property,
+        .get_property = get_property,
+        .debug = &ss_tiler_debug,
+        .debug_name = "sstiler",
+    });
 }
 
 static void ss_tiler_init(SsTiler* self) {
-    self->lock = new std::mutex();
-    self->settings = new Settings();
-    self->state = new State();
-    self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
-    gst_pad_set_chain_function(self->sinkpad, sink_chain);
-    gst_pad_set_event_function(self->sinkpad, sink_event);
-    gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
-    self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
-    gst_pad_set_query_function(self->srcpad, src_query);
-    gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
+    construct_impl(self);
+    self->sinkpad = ssgst::add_pad(GST_ELEMENT(self), &sink_template, {.chain = sink_chain, .event = sink_event});
+    self->srcpad = ssgst::add_pad(GST_ELEMENT(self), &src_template, {.query = src_query});
 }

@@ -20,6 +20,7 @@
 #include <map>
 #include <mutex>
 
+#include "element_impl.hpp"
 #include "meta/batch_meta.hpp"
 #include "slipstream/tracker.hpp"
 
@@ -38,11 +39,20 @@ struct SourceTrack {
     ss::Detections shown;       // objects of tracked_frame
 };
 
+struct Settings {
+    std::string tracker_type;  // empty: the detector config's
+};
+
 struct State {
     std::shared_ptr<const ss::InferConfig> config;  // the settings came from this detector config
     ss::TrackerSettings settings;
     bool have_settings = false;
     std::map<guint, SourceTrack> sources;
+};
+
+struct Impl {
+    ssgst::Guarded<Settings> settings;
+    ssgst::Guarded<State> state;
 };
 
 }  // namespace
@@ -51,12 +61,9 @@ struct _SsTracker {
     GstElement parent;
     GstPad* sinkpad;
     GstPad* srcpad;
-    std::mutex* lock;
-    State* state;
-    gchar* type_override;
 };
 
-G_DEFINE_TYPE(SsTracker, ss_tracker, GST_TYPE_ELEMENT)
+SS_DEFINE_ELEMENT(SsTracker, ss_tracker, Impl)
 
 enum { PROP_0, PROP_TYPE };
 
@@ -65,14 +72,15 @@ static GstStaticPadTemplate sink_template =
 static GstStaticPadTemplate src_template =
     GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(SS_BATCH_CAPS));
 
-static bool load_settings(SsTracker* self, const std::shared_ptr<const ss::InferConfig>& config) {
-    State& st = *self->state;
+// Called with the state locked.
+static bool load_settings(SsTracker* self, State& st, const std::shared_ptr<const ss::InferConfig>& config) {
     if (st.have_settings && st.config == config) return true;
+    const std::string type_override = impl(self).settings.copy().tracker_type;
     try {
         std::vector<std::string> warnings;
         ss::TrackerSettings settings = config ? ss::parse_tracker_settings(config->tracker, &warnings) : ss::TrackerSettings{};
         for (const auto& w : warnings) GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("%s", w.c_str()), (nullptr));
-        if (self->type_override && *self->type_override) settings.type = self->type_override;
+        if (!type_override.empty()) settings.type = type_override;
         ss::make_tracker(settings);  // validates the type
         st.settings = settings;
         st.config = config;
@@ -130,14 +138,15 @@ static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
     buffer = gst_buffer_make_writable(buffer);
     SsBatchMeta* meta = ss_buffer_get_batch_meta(buffer);
     {
-        std::lock_guard lock(*self->lock);
-        if (!load_settings(self, *meta->detector_config)) {
+        auto& [lock, st] = impl(self).state;
+        std::lock_guard guard(lock);
+        if (!load_settings(self, st, *meta->detector_config)) {
             gst_buffer_unref(buffer);
             return GST_FLOW_ERROR;
         }
         try {
             for (auto& f : *meta->frames) {
-                if (f.frame) track(*self->state, f);
+                if (f.frame) track(st, f);
             }
         } catch (const std::exception& e) {
             // Never across the GObject boundary: the batch goes on without tracks.
@@ -151,68 +160,59 @@ static GstStateChangeReturn change_state(GstElement* element, GstStateChange tra
     auto* self = SS_TRACKER(element);
     const GstStateChangeReturn result = GST_ELEMENT_CLASS(ss_tracker_parent_class)->change_state(element, transition);
     if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
-        std::lock_guard lock(*self->lock);
-        *self->state = State{};
+        auto& [lock, st] = impl(self).state;
+        std::lock_guard guard(lock);
+        st = State{};
     }
     return result;
 }
 
 static void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
     auto* self = SS_TRACKER(object);
-    std::lock_guard lock(*self->lock);
-    switch (id) {
-        case PROP_TYPE:
-            g_free(self->type_override);
-            self->type_override = g_value_dup_string(value);
-            self->state->have_settings = false;
-            break;
-        default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+    if (id != PROP_TYPE) {
+        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+        return;
     }
+    {
+        auto& [lock, settings] = impl(self).settings;
+        std::lock_guard guard(lock);
+        const gchar* type = g_value_get_string(value);
+        settings.tracker_type = type ? type : "";
+    }
+    // After the settings changed: the next batch loads them.
+    auto& [lock, st] = impl(self).state;
+    std::lock_guard guard(lock);
+    st.have_settings = false;
 }
 
 static void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
-    auto* self = SS_TRACKER(object);
-    std::lock_guard lock(*self->lock);
-    switch (id) {
-        case PROP_TYPE: g_value_set_string(value, self->type_override); break;
-        default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+    if (id != PROP_TYPE) {
+        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+        return;
     }
-}
-
-static void finalize(GObject* object) {
-    auto* self = SS_TRACKER(object);
-    g_free(self->type_override);
-    delete self->state;
-    delete self->lock;
-    G_OBJECT_CLASS(ss_tracker_parent_class)->finalize(object);
+    g_value_set_string(value, impl(SS_TRACKER(object)).settings.copy().tracker_type.c_str());
 }
 
 static void ss_tracker_class_init(SsTrackerClass* klass) {
-    auto* object_class = G_OBJECT_CLASS(klass);
-    auto* element_class = GST_ELEMENT_CLASS(klass);
-    object_class->set_property = set_property;
-    object_class->get_property = get_property;
-    object_class->finalize = finalize;
-    g_object_class_install_property(object_class, PROP_TYPE,
-        g_param_spec_string("tracker", "Tracker", "Tracker type (empty: the config's [tracker] type, default bytetrack)", "",
-                            static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS)));
-    gst_element_class_add_static_pad_template(element_class, &sink_template);
-    gst_element_class_add_static_pad_template(element_class, &src_template);
-    gst_element_class_set_static_metadata(element_class, "slipstream tracker", "Filter/Analyzer/Video",
-        "Assigns track ids and predicts boxes between detections", "slipstream");
-    element_class->change_state = change_state;
-    GST_DEBUG_CATEGORY_INIT(ss_tracker_debug, "sstracker", 0, "slipstream tracker");
+    init_class(klass, {
+        .long_name = "slipstream tracker",
+        .classification = "Filter/Analyzer/Video",
+        .description = "Assigns track ids and predicts boxes between detections",
+        .pad_templates = {&sink_template, &src_template},
+        .properties = {
+            g_param_spec_string("tracker", "Tracker", "Tracker type (empty: the config's [tracker] type, default bytetrack)", "",
+                                ssgst::read_write),
+        },
+        .set_property = set_property,
+        .get_property = get_property,
+        .change_state = change_state,
+        .debug = &ss_tracker_debug,
+        .debug_name = "sstracker",
+    });
 }
 
 static void ss_tracker_init(SsTracker* self) {
-    self->lock = new std::mutex();
-    self->state = new State();
-    self->type_override = nullptr;
-    self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
-    gst_pad_set_chain_function(self->sinkpad, sink_chain);
-    GST_PAD_SET_PROXY_CAPS(self->sinkpad);
-    gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
-    self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
-    GST_PAD_SET_PROXY_CAPS(self->srcpad);
-    gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
+    construct_impl(self);
+    self->sinkpad = ssgst::add_pad(GST_ELEMENT(self), &sink_template, {.chain = sink_chain, .proxy_caps = true});
+    self->srcpad = ssgst::add_pad(GST_ELEMENT(self), &src_template, {.proxy_caps = true});
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the element tests: raw video buffers built from a BGR
-// picture, I420 output read back into BGR, and colour comparisons.
+// picture, I420 output read back into BGR, colour comparisons, batch buffers
+// built by hand, bounded waits and the errors an element posts.
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
@@ -8,11 +9,16 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include "meta/batch_meta.hpp"
 
 namespace sstest {
 
@@ -153,5 +159,54 @@ inline ::testing::AssertionResult colour_near(const cv::Mat& image, cv::Point at
     return ::testing::AssertionFailure() << "at (" << at.x << "," << at.y << ") got " << describe(got) << ", expected "
                                          << describe(expected) << " +-" << tolerance;
 }
+
+// A batch buffer as ssbatchmux would have made it, holding `frames`.
+inline GstBuffer* make_batch(std::vector<SsBatchFrame> frames, GstClockTime pts = 0, GstClockTime duration = 40 * GST_MSECOND) {
+    GstBuffer* buffer = gst_buffer_new();
+    SsBatchMeta* meta = ss_buffer_add_batch_meta(buffer);
+    *meta->frames = std::move(frames);
+    GST_BUFFER_PTS(buffer) = pts;
+    GST_BUFFER_DURATION(buffer) = duration;
+    return buffer;
+}
+
+// Polls `done` until it holds or wait_ms passed: for what an element's own
+// threads do, never a measure of how fast they do it.
+inline bool wait_until(const std::function<bool()>& done, guint timeout_ms = wait_ms) {
+    const gint64 end = g_get_monotonic_time() + static_cast<gint64>(timeout_ms) * 1000;
+    while (!done()) {
+        if (g_get_monotonic_time() > end) return false;
+        g_usleep(2000);
+    }
+    return true;
+}
+
+// The messages an element posts (GStreamer's harness gives it no bus).
+class BusOf {
+public:
+    explicit BusOf(GstElement* element) : bus_(gst_bus_new()) { gst_element_set_bus(element, bus_); }
+    ~BusOf() { gst_object_unref(bus_); }
+    BusOf(const BusOf&) = delete;
+    BusOf& operator=(const BusOf&) = delete;
+
+    // The first error posted so far ("" when none): "<message> | <debug>", and its domain and code.
+    std::string error(GQuark* domain = nullptr, gint* code = nullptr) const {
+        GstMessage* message = gst_bus_pop_filtered(bus_, GST_MESSAGE_ERROR);
+        if (!message) return "";
+        GError* error = nullptr;
+        gchar* debug = nullptr;
+        gst_message_parse_error(message, &error, &debug);
+        std::string text = std::string(error->message) + " | " + (debug ? debug : "");
+        if (domain) *domain = error->domain;
+        if (code) *code = error->code;
+        g_error_free(error);
+        g_free(debug);
+        gst_message_unref(message);
+        return text;
+    }
+
+private:
+    GstBus* bus_;
+};
 
 }  // namespace sstest

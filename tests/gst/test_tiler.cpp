@@ -16,6 +16,7 @@
 namespace {
 
 using sstest::colour_near;
+using sstest::make_batch;
 
 constexpr int letterbox_max = 40;  // the empty part of a tile is near-black (24,24,24)
 
@@ -36,15 +37,6 @@ SsBatchFrame live_entry(guint id, std::shared_ptr<const SsVideoFrame> frame) {
     e.frame = std::move(frame);
     e.fresh = true;
     return e;
-}
-
-GstBuffer* make_batch(std::vector<SsBatchFrame> frames, GstClockTime pts = 0, GstClockTime duration = 40 * GST_MSECOND) {
-    GstBuffer* buffer = gst_buffer_new();
-    SsBatchMeta* meta = ss_buffer_add_batch_meta(buffer);
-    *meta->frames = std::move(frames);
-    GST_BUFFER_PTS(buffer) = pts;
-    GST_BUFFER_DURATION(buffer) = duration;
-    return buffer;
 }
 
 // One sstiler between two harness pads.

@@ -7,9 +7,8 @@
 //   2. detections in [low-threshold, high-threshold) vs confirmed tracks still
 //      unmatched, IoU >= low-match-iou (stricter: these are less trustworthy)
 //   3. high detections left vs tentative tracks, IoU >= match-iou
-//   then unmatched tentative tracks die, unmatched confirmed tracks become lost
-//   (kept, not shown, for max-age frames) and high detections left start
-//   tentative tracks, confirmed after min-hits consecutive matches.
+//   then high detections left start tentative tracks. The rest of a track's
+//   life (confirmation, lost, expiry) is track_lifecycle.hpp.
 // Every stage is an optimal assignment on IoU (assignment.hpp), within a class.
 //
 // A matched track is shown with its detection's box, not the filtered one:
@@ -20,8 +19,7 @@
 
 #include <opencv2/core.hpp>
 
-#include "assignment.hpp"
-#include "trackers.hpp"
+#include "track_lifecycle.hpp"
 
 namespace ss {
 namespace {
@@ -116,128 +114,61 @@ private:
     Matrix8 covariance_ = Matrix8::zeros();
 };
 
-enum class TrackState { tentative, confirmed, lost };
-
-struct Track {
-    BoxKalmanFilter motion;
-    int class_id;
-    int group;
-    float confidence;
-    TrackState state = TrackState::tentative;
-    std::int64_t id = 0;  // given on confirmation, so ids count objects shown, not false starts
-    int consecutive_hits = 1;
-    int frames_since_match = 0;
-};
-
-class ByteTrackTracker final : public Tracker {
+// The Kalman filter, and what a track shows on frames without detection.
+class KalmanMotion {
 public:
-    explicit ByteTrackTracker(const TrackerSettings& settings) : settings_(settings) {}
+    explicit KalmanMotion(const Detection& detection)
+        : filter_(detection.box), class_id_(detection.class_id), group_(detection.group),
+          confidence_(detection.confidence) {}
 
-    Detections update(const Detections& detections) override {
-        advance();
-
-        std::vector<std::size_t> high, low;
-        for (std::size_t i = 0; i < detections.size(); ++i) {
-            const Detection& d = detections[i];
-            if (!is_trackable(d.box) || !(d.confidence >= settings_.low_threshold)) continue;
-            (d.confidence >= settings_.high_threshold ? high : low).push_back(i);
-        }
-
-        // Boxes once per frame: a track matched in one stage takes no part in the next.
-        std::vector<BoxOfClass> track_boxes, detection_boxes;
-        for (const Track& track : tracks_) track_boxes.push_back({track.motion.box(), track.class_id});
-        for (const Detection& d : detections) detection_boxes.push_back({d.box, d.class_id});
-        std::vector<std::int64_t> id_of_detection(detections.size(), 0);  // 0: not shown
-        auto match_stage = [&](std::vector<std::size_t>& track_indices, std::vector<std::size_t>& detection_indices,
-                               float min_iou) {
-            for (const auto& [t, d] :
-                 match_remaining_by_iou(track_boxes, track_indices, detection_boxes, detection_indices, min_iou)) {
-                id_of_detection[d] = match(tracks_[t], detections[d]);
-            }
-        };
-
-        std::vector<std::size_t> established, tentative;
-        for (std::size_t t = 0; t < tracks_.size(); ++t) {
-            (tracks_[t].state == TrackState::tentative ? tentative : established).push_back(t);
-        }
-        match_stage(established, high, settings_.match_iou);
-        std::vector<std::size_t> confirmed_left;  // lost tracks need a high detection to come back
-        for (std::size_t t : established) {
-            if (tracks_[t].state == TrackState::confirmed) confirmed_left.push_back(t);
-        }
-        match_stage(confirmed_left, low, settings_.low_match_iou);
-        match_stage(tentative, high, settings_.match_iou);
-
-        for (Track& track : tracks_) {
-            if (track.frames_since_match > 0 && track.state == TrackState::confirmed) track.state = TrackState::lost;
-        }
-        std::erase_if(tracks_, [](const Track& track) {
-            return track.state == TrackState::tentative && track.frames_since_match > 0;
-        });
-        drop_expired();
-
-        for (std::size_t i : high) {
-            Track& track = tracks_.emplace_back(Track{BoxKalmanFilter(detections[i].box), detections[i].class_id,
-                                                      detections[i].group, detections[i].confidence});
-            if (settings_.min_hits <= 1) confirm(track);
-            id_of_detection[i] = track.id;
-        }
-
-        return shown_with_ids(detections, id_of_detection);
+    void advance(bool lost) {
+        if (lost) filter_.hold_size();
+        filter_.predict();
     }
 
-    Detections predict() override {
-        advance();
-        drop_expired();
-        Detections shown;
-        for (const Track& track : tracks_) {
-            if (track.state != TrackState::confirmed || track.frames_since_match > settings_.predict_frames()) continue;
-            Detection& d = shown.emplace_back();
-            d.class_id = track.class_id;
-            d.group = track.group;
-            d.confidence = track.confidence;
-            d.box = track.motion.box();
-            d.track_id = track.id;
-            d.predicted = true;
-        }
-        return shown;
+    void correct(const Detection& detection) {
+        filter_.correct(detection.box);
+        confidence_ = detection.confidence;
+    }
+
+    Box box() const { return filter_.box(); }
+    int class_id() const { return class_id_; }
+
+    Detection detection() const {
+        Detection d;
+        d.class_id = class_id_;
+        d.group = group_;
+        d.confidence = confidence_;
+        d.box = filter_.box();
+        return d;
     }
 
 private:
-    // Every track moves one frame on.
-    void advance() {
-        for (Track& track : tracks_) {
-            if (track.state == TrackState::lost) track.motion.hold_size();
-            track.motion.predict();
-            ++track.frames_since_match;
+    BoxKalmanFilter filter_;
+    int class_id_;
+    int group_;
+    float confidence_;  // of the last matched detection
+};
+
+class ByteTrackTracker final : public TrackLifecycle<KalmanMotion> {
+public:
+    explicit ByteTrackTracker(const TrackerSettings& settings) : TrackLifecycle(settings) {}
+
+private:
+    std::vector<std::size_t> associate(Association& association) override {
+        std::vector<std::size_t> high, low;
+        for (std::size_t i : association.usable_detections()) {
+            (association.detections[i].confidence >= settings().high_threshold ? high : low).push_back(i);
         }
-    }
-
-    void drop_expired() {
-        std::erase_if(tracks_, [this](const Track& track) { return track.frames_since_match > settings_.max_age; });
-    }
-
-    void confirm(Track& track) {
-        track.state = TrackState::confirmed;
-        if (track.id == 0) track.id = ++last_id_;
-    }
-
-    // Returns the id to show the detection with, 0 while the track is tentative.
-    std::int64_t match(Track& track, const Detection& detection) {
-        track.motion.correct(detection.box);
-        track.confidence = detection.confidence;
-        track.frames_since_match = 0;
-        ++track.consecutive_hits;
-        if (track.state == TrackState::lost ||
-            (track.state == TrackState::tentative && track.consecutive_hits >= settings_.min_hits)) {
-            confirm(track);
+        association.match(association.established, high, settings().match_iou);
+        std::vector<std::size_t> confirmed_left;  // lost tracks need a high detection to come back
+        for (std::size_t t : association.established) {
+            if (association.is_confirmed(t)) confirmed_left.push_back(t);
         }
-        return track.id;
+        association.match(confirmed_left, low, settings().low_match_iou);
+        association.match(association.tentative, high, settings().match_iou);
+        return high;
     }
-
-    TrackerSettings settings_;
-    std::vector<Track> tracks_;  // in creation order, so every run iterates alike
-    std::int64_t last_id_ = 0;
 };
 
 }  // namespace

@@ -55,6 +55,13 @@ void convert_scaled(const PlanarImage& in, cv::Size size, cv::Mat& out) {
     auto plane = [&](int i, int rows, int cols, int type) {
         return cv::Mat(rows, cols, type, const_cast<std::uint8_t*>(in.planes[i]), static_cast<std::size_t>(in.strides[i]));
     };
+    // Packed formats other than BGR: scale in the source's own format, then
+    // convert only the small picture.
+    auto scale_then_convert = [&](int type, cv::ColorConversionCodes code) {
+        cv::Mat scaled(h, w, type);
+        resize_plane(plane(0, in.height, in.width, type), scaled);
+        cv::cvtColor(scaled, out, code);
+    };
     switch (in.format) {
         case PixelFormat::i420:
         case PixelFormat::yv12: {
@@ -80,25 +87,16 @@ void convert_scaled(const PlanarImage& in, cv::Size size, cv::Mat& out) {
         case PixelFormat::bgr:
             resize_plane(plane(0, in.height, in.width, CV_8UC3), out);
             break;
-        case PixelFormat::rgb: {
-            cv::Mat scaled(h, w, CV_8UC3);
-            resize_plane(plane(0, in.height, in.width, CV_8UC3), scaled);
-            cv::cvtColor(scaled, out, cv::COLOR_RGB2BGR);
+        case PixelFormat::rgb:
+            scale_then_convert(CV_8UC3, cv::COLOR_RGB2BGR);
             break;
-        }
         case PixelFormat::bgrx:
-        case PixelFormat::rgbx: {
-            cv::Mat scaled(h, w, CV_8UC4);
-            resize_plane(plane(0, in.height, in.width, CV_8UC4), scaled);
-            cv::cvtColor(scaled, out, in.format == PixelFormat::bgrx ? cv::COLOR_BGRA2BGR : cv::COLOR_RGBA2BGR);
+        case PixelFormat::rgbx:
+            scale_then_convert(CV_8UC4, in.format == PixelFormat::bgrx ? cv::COLOR_BGRA2BGR : cv::COLOR_RGBA2BGR);
             break;
-        }
-        case PixelFormat::gray8: {
-            cv::Mat scaled(h, w, CV_8UC1);
-            resize_plane(plane(0, in.height, in.width, CV_8UC1), scaled);
-            cv::cvtColor(scaled, out, cv::COLOR_GRAY2BGR);
+        case PixelFormat::gray8:
+            scale_then_convert(CV_8UC1, cv::COLOR_GRAY2BGR);
             break;
-        }
     }
 }
 

@@ -267,3 +267,30 @@ TEST_F(Parsers, WrongImageTypeIsAnError) {
     EXPECT_THROW(detector.detect(cv::Mat(8, 8, CV_32FC3, cv::Scalar::all(0))), ss::Error);
     EXPECT_TRUE(detector.detect(std::vector<cv::Mat>{}).empty());
 }
+
+// Without models: each parser's check_outputs is the first step of its parse
+// (LayoutParser), so both refuse outputs that fit no layout with one message.
+TEST(ParserLayouts, CheckAndParseRefuseAlike) {
+    const float data[3] = {0, 0, 0};
+    const std::vector<ss::TensorView> outputs = {{"out", {3}, data}};
+    ss::ParserContext context;
+    context.input_width = context.input_height = 64;
+    context.num_classes = 2;
+    for (const std::string& name : ss::output_parser_names()) {
+        SCOPED_TRACE(name);
+        const auto parser = ss::make_output_parser(name);
+        const auto checked = error_of<ss::ModelError>([&] { parser->check_outputs(outputs, context); });
+        std::vector<ss::Candidate> candidates;
+        const auto parsed = error_of<ss::ModelError>([&] { parser->parse(outputs, context, candidates); });
+        EXPECT_TRUE(contains(checked, name + " parser: ")) << checked;
+        EXPECT_TRUE(contains(checked, "[3]")) << checked;  // says what the model gave
+        EXPECT_EQ(parsed, checked);
+        EXPECT_TRUE(candidates.empty());
+    }
+}
+
+TEST(ParserLayouts, ShapesOfAllOutputsInOrder) {
+    const std::vector<ss::TensorView> outputs = {{"boxes", {1, 8, 4}, nullptr}, {"scores", {8, 3}, nullptr}};
+    EXPECT_EQ(ss::shapes_to_string(outputs), "[1, 8, 4], [8, 3]");
+    EXPECT_EQ(ss::shapes_to_string({}), "");
+}

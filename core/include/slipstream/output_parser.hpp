@@ -52,5 +52,7 @@ std::unique_ptr<OutputParser> make_output_parser(const std::string& name);
 std::vector<std::string> output_parser_names();
 
 std::string shape_to_string(const std::vector<int>& shape);
+// Every output's shape, for a message that says what a model gave: "[2, 4], [2, 3]".
+std::string shapes_to_string(const std::vector<TensorView>& outputs);
 
 }  // namespace ss

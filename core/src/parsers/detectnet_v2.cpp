@@ -16,15 +16,15 @@ namespace {
 constexpr float bbox_norm = 35.f;
 constexpr float cell_offset = 0.5f;
 
-class DetectNetV2Parser final : public OutputParser {
-public:
-    void check_outputs(const std::vector<TensorView>& outputs, const ParserContext& context) const override {
-        split(outputs, context);
-    }
+struct Outputs {
+    const TensorView* coverage;
+    const TensorView* bbox;
+};
 
-    void parse(const std::vector<TensorView>& outputs, const ParserContext& context,
-               std::vector<Candidate>& candidates) const override {
-        const auto [coverage, bbox] = split(outputs, context);
+class DetectNetV2Parser final : public LayoutParser<Outputs> {
+    void decode(const Outputs& outputs, const ParserContext& context,
+                std::vector<Candidate>& candidates) const override {
+        const auto [coverage, bbox] = outputs;
         const auto shape = squeeze_leading(coverage->shape, 3);
         const int grid_h = shape[1], grid_w = shape[2];
         const std::size_t plane = static_cast<std::size_t>(grid_h) * grid_w;
@@ -45,15 +45,12 @@ public:
         }
     }
 
-private:
-    static std::pair<const TensorView*, const TensorView*> split(const std::vector<TensorView>& outputs,
-                                                                 const ParserContext& context) {
+    Outputs read_layout(const std::vector<TensorView>& outputs, const ParserContext& context) const override {
         const int c = context.num_classes;
         auto fail = [&]() -> ModelError {
-            std::string got;
-            for (const auto& t : outputs) got += (got.empty() ? "" : ", ") + shape_to_string(t.shape);
             return ModelError("detectnet_v2 parser: expected coverage [" + std::to_string(c) + ", GH, GW] and bbox [" +
-                              std::to_string(4 * c) + ", GH, GW] outputs, got " + got + " (check num-detected-classes)");
+                              std::to_string(4 * c) + ", GH, GW] outputs, got " + shapes_to_string(outputs) +
+                              " (check num-detected-classes)");
         };
         if (outputs.size() != 2) throw fail();
         for (int first = 0; first < 2; ++first) {

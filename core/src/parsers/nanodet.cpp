@@ -49,16 +49,11 @@ int stride_for(int anchors, int width, int height) {
     return 0;
 }
 
-class NanoDetParser final : public OutputParser {
-public:
-    void check_outputs(const std::vector<TensorView>& outputs, const ParserContext& context) const override {
-        levels(outputs, context);
-    }
-
-    void parse(const std::vector<TensorView>& outputs, const ParserContext& context,
-               std::vector<Candidate>& candidates) const override {
+class NanoDetParser final : public LayoutParser<std::vector<Level>> {
+    void decode(const std::vector<Level>& levels, const ParserContext& context,
+                std::vector<Candidate>& candidates) const override {
         std::vector<float> softmax;
-        for (const Level& level : levels(outputs, context)) {
+        for (const Level& level : levels) {
             const int classes = context.num_classes;
             const int bins = level.boxes->shape[1] / 4;
             softmax.resize(bins);
@@ -89,8 +84,7 @@ public:
         }
     }
 
-private:
-    static std::vector<Level> levels(const std::vector<TensorView>& outputs, const ParserContext& context) {
+    std::vector<Level> read_layout(const std::vector<TensorView>& outputs, const ParserContext& context) const override {
         std::vector<const TensorView*> scores, boxes;
         for (const auto& t : outputs) {
             if (t.shape.size() != 2) {

@@ -41,6 +41,12 @@ std::string shape_to_string(const std::vector<int>& shape) {
     return out.str();
 }
 
+std::string shapes_to_string(const std::vector<TensorView>& outputs) {
+    std::string shapes;
+    for (const auto& t : outputs) shapes += (shapes.empty() ? "" : ", ") + shape_to_string(t.shape);
+    return shapes;
+}
+
 std::vector<int> squeeze_leading(std::vector<int> shape, std::size_t keep) {
     while (shape.size() > keep && shape.front() == 1) shape.erase(shape.begin());
     return shape;

@@ -10,15 +10,16 @@
 namespace ss {
 namespace {
 
-class SsdParser final : public OutputParser {
-public:
-    void check_outputs(const std::vector<TensorView>& outputs, const ParserContext& context) const override {
-        split(outputs, context);
-    }
+struct Outputs {
+    const TensorView* boxes;
+    const TensorView* scores;
+    int skip;  // 1 when scores carry a background column first
+};
 
-    void parse(const std::vector<TensorView>& outputs, const ParserContext& context,
-               std::vector<Candidate>& candidates) const override {
-        const auto [boxes, scores, skip] = split(outputs, context);
+class SsdParser final : public LayoutParser<Outputs> {
+    void decode(const Outputs& outputs, const ParserContext& context,
+                std::vector<Candidate>& candidates) const override {
+        const auto [boxes, scores, skip] = outputs;
         const int count = squeeze_leading(boxes->shape, 2)[0];
         const int columns = context.num_classes + skip;
         const float w = static_cast<float>(context.input_width), h = static_cast<float>(context.input_height);
@@ -34,19 +35,10 @@ public:
         }
     }
 
-private:
-    struct Split {
-        const TensorView* boxes;
-        const TensorView* scores;
-        int skip;  // 1 when scores carry a background column first
-    };
-
-    static Split split(const std::vector<TensorView>& outputs, const ParserContext& context) {
+    Outputs read_layout(const std::vector<TensorView>& outputs, const ParserContext& context) const override {
         auto fail = [&](const std::string& why) -> ModelError {
-            std::string got;
-            for (const auto& t : outputs) got += (got.empty() ? "" : ", ") + shape_to_string(t.shape);
             return ModelError("ssd parser: " + why + "; expected boxes [B, 4] and scores [B, " +
-                              std::to_string(context.num_classes) + " or +1], got " + got);
+                              std::to_string(context.num_classes) + " or +1], got " + shapes_to_string(outputs));
         };
         if (outputs.size() != 2) throw fail("needs exactly two outputs");
         const auto a = squeeze_leading(outputs[0].shape, 2), b = squeeze_leading(outputs[1].shape, 2);

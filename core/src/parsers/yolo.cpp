@@ -13,16 +13,15 @@ namespace {
 
 enum class Layout { v5_rows, v8_columns, v8_rows };
 
-class YoloParser final : public OutputParser {
-public:
-    void check_outputs(const std::vector<TensorView>& outputs, const ParserContext& context) const override {
-        layout(outputs, context);
-    }
+struct Output {
+    const TensorView* tensor;
+    Layout kind;
+};
 
-    void parse(const std::vector<TensorView>& outputs, const ParserContext& context,
-               std::vector<Candidate>& candidates) const override {
-        const Layout kind = layout(outputs, context);
-        const TensorView& t = outputs.front();
+class YoloParser final : public LayoutParser<Output> {
+    void decode(const Output& output, const ParserContext& context, std::vector<Candidate>& candidates) const override {
+        const Layout kind = output.kind;
+        const TensorView& t = *output.tensor;
         const auto shape = squeeze_leading(t.shape, 2);
         const int classes = context.num_classes;
         const int boxes = kind == Layout::v8_columns ? shape[1] : shape[0];
@@ -49,22 +48,19 @@ public:
         }
     }
 
-private:
-    static Layout layout(const std::vector<TensorView>& outputs, const ParserContext& context) {
+    Output read_layout(const std::vector<TensorView>& outputs, const ParserContext& context) const override {
         const int c = context.num_classes;
         if (outputs.size() == 1) {
             const auto shape = squeeze_leading(outputs[0].shape, 2);
             if (shape.size() == 2) {
-                if (shape[1] == 5 + c) return Layout::v5_rows;
-                if (shape[0] == 4 + c) return Layout::v8_columns;
-                if (shape[1] == 4 + c) return Layout::v8_rows;
+                if (shape[1] == 5 + c) return {&outputs[0], Layout::v5_rows};
+                if (shape[0] == 4 + c) return {&outputs[0], Layout::v8_columns};
+                if (shape[1] == 4 + c) return {&outputs[0], Layout::v8_rows};
             }
         }
-        std::string got;
-        for (const auto& t : outputs) got += (got.empty() ? "" : ", ") + shape_to_string(t.shape);
         throw ModelError("yolo parser: expected one output [boxes, " + std::to_string(5 + c) + "] (v5) or [" +
                          std::to_string(4 + c) + ", boxes] (v8/v11) for " + std::to_string(c) +
-                         " classes, got " + got + " (check num-detected-classes)");
+                         " classes, got " + shapes_to_string(outputs) + " (check num-detected-classes)");
     }
 };
 

@@ -3,6 +3,7 @@
 #include <array>
 #include <cinttypes>
 
+#include "console.hpp"
 #include "meta/batch_meta.hpp"
 #include "meta/running_time.hpp"
 #include "slipstream/counts.hpp"
@@ -11,9 +12,15 @@
 namespace slipstream {
 
 FrameReport::FrameReport(bool show_frames, FILE* metadata) : show_frames_(show_frames) {
-    if (show_frames) lines_ = std::make_unique<LineWriter>(stdout, "stdout");
-    if (metadata) metadata_ = std::make_unique<LineWriter>(metadata, "the metadata output");
+    if (metadata == stdout) {
+        metadata_ = &console::stdout_writer();  // one writer per stream keeps the lines whole and in order
+    } else if (metadata) {
+        metadata_file_ = std::make_unique<LineWriter>(metadata, "the metadata output");
+        metadata_ = metadata_file_.get();
+    }
 }
+
+FrameReport::~FrameReport() = default;
 
 void FrameReport::attach(GstPad* pad) {
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, +[](GstPad* pad, GstPadProbeInfo* info, gpointer data) {
@@ -138,7 +145,7 @@ void FrameReport::report(GstBuffer* batch, GstClockTime now) {
             json_ += "]}\n";
         }
     }
-    if (lines_) lines_->write(std::move(text_));
+    if (show_frames_) console::frame_lines(std::move(text_));
     if (metadata_) metadata_->write(std::move(json_));
 }
 

@@ -20,8 +20,9 @@ namespace slipstream {
 
 class FrameReport {
 public:
-    // metadata: nullptr for none; stdout allowed.
+    // metadata: nullptr for none; stdout allowed (it then shares the console's writer).
     FrameReport(bool show_frames, FILE* metadata);
+    ~FrameReport();  // writes out the metadata that is queued
 
     // Attach to a pad that carries batches after detection (and tracking).
     void attach(GstPad* pad);
@@ -42,7 +43,8 @@ private:
     void record_stages(const SsBatchMeta& meta, GstClockTime pts, GstClockTime now);
 
     bool show_frames_;
-    std::unique_ptr<LineWriter> lines_, metadata_;
+    std::unique_ptr<LineWriter> metadata_file_;  // a file of its own
+    LineWriter* metadata_ = nullptr;             // that file's writer, or the console's stdout
     std::string text_;  // reused: one write per batch
     std::string json_;
 

@@ -8,11 +8,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 
 #include "commands.hpp"
+#include "console.hpp"
 #include "frame_report.hpp"
 #include "meta/running_time.hpp"
 #include "options.hpp"
@@ -23,7 +25,6 @@
 #include "slipstream/grid.hpp"
 #include "slipstream/log.hpp"
 #include "slipstream/tracker.hpp"
-#include "slipstream/uri.hpp"
 #include "sources.hpp"
 
 namespace slipstream {
@@ -54,6 +55,16 @@ struct App {
     DetectionCounts last_counts;
 };
 
+// printf's formatting (checked by the compiler), for the lines with many numbers.
+[[gnu::format(printf, 1, 2)]] std::string printed(const char* format, ...) {
+    char line[512];
+    va_list args;
+    va_start(args, format);
+    std::vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    return line;
+}
+
 DetectionCounts detection_counts(App& app) {
     DetectionCounts n;
     g_object_get(app.infer, "detected-frames", &n.detected, "on-time-frames", &n.on_time, nullptr);
@@ -76,15 +87,15 @@ void print_status(App& app, const char* label) {
     gdouble deadline = 0;
     g_object_get(app.infer, "deadline", &deadline, nullptr);
     // "on their own frame": boxes that went out with the very frame they were found in.
-    std::fprintf(stderr,
+    console::note(printed(
                  "%s: %.0f s, output %.1f fps, detection %.1f frames/s (%.2f per camera), %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-                 " on their own frame, deadline %.0f ms%s\n",
+                 " on their own frame, deadline %.0f ms%s",
                  label, seconds, static_cast<double>(frames - base_frames) / seconds, static_cast<double>(detected) / seconds,
                  static_cast<double>(detected) / seconds / cameras, on_time, detected, deadline,
-                 app.options.max_delay_ms < 0 ? " (auto)" : "");
+                 app.options.max_delay_ms < 0 ? " (auto)" : ""));
     if (app.report) {
         if (const std::string stages = app.report->stages_text(); !stages.empty()) {
-            std::fprintf(stderr, "%s latency by stage, median / p99 ms: %s\n", label, stages.c_str());
+            console::note(std::string(label) + " latency by stage, median / p99 ms: " + stages);
         }
     }
     app.last_status_us = now;
@@ -188,8 +199,7 @@ gboolean on_bus_message(GstBus*, GstMessage* message, gpointer data) {
             GError* error = nullptr;
             gchar* debug = nullptr;
             gst_message_parse_error(message, &error, &debug);
-            std::fprintf(stderr, "error: %s: %s\n", GST_OBJECT_NAME(GST_MESSAGE_SRC(message)),
-                         ss::mask_credentials_in_text(error ? error->message : "unknown error").c_str());
+            console::error(std::string(GST_OBJECT_NAME(GST_MESSAGE_SRC(message))) + ": " + (error ? error->message : "unknown error"));
             g_clear_error(&error);
             g_free(debug);
             app.exit_code = 1;
@@ -207,18 +217,18 @@ gboolean on_bus_message(GstBus*, GstMessage* message, gpointer data) {
                 gst_structure_get(s, "interval", G_TYPE_INT, &interval, "frames-per-second", G_TYPE_DOUBLE, &rate,
                                   "ms-per-detection", G_TYPE_DOUBLE, &cost, "detections-per-second", G_TYPE_DOUBLE, &detections,
                                   nullptr);
-                std::fprintf(stderr, "detection interval (auto): %d — %.1f detections/s of %.1f new frames/s, %.0f ms each\n",
-                             interval, detections, rate, cost);
+                console::note(printed("detection interval (auto): %d — %.1f detections/s of %.1f new frames/s, %.0f ms each",
+                                      interval, detections, rate, cost));
             }
             if (s && gst_structure_has_name(s, "slipstream-deadline")) {
                 gdouble needed = 0, budget = 0, per_frame = 0;
                 gst_structure_get(s, "needed-ms", G_TYPE_DOUBLE, &needed, "budget-ms", G_TYPE_DOUBLE, &budget, "ms-per-frame",
                                   G_TYPE_DOUBLE, &per_frame, nullptr);
-                std::fprintf(stderr,
-                             "warning: detection needs %.0f ms per batch (%.0f ms per frame), more than the %.0f ms latency budget: "
-                             "boxes will land on later frames; raise --interval, use fewer cameras or a smaller network input, "
-                             "or raise --latency-budget\n",
-                             needed, per_frame, budget);
+                console::warn(printed(
+                    "detection needs %.0f ms per batch (%.0f ms per frame), more than the %.0f ms latency budget: "
+                    "boxes will land on later frames; raise --interval, use fewer cameras or a smaller network input, "
+                    "or raise --latency-budget",
+                    needed, per_frame, budget));
             }
             break;
         }
@@ -230,10 +240,8 @@ gboolean on_bus_message(GstBus*, GstMessage* message, gpointer data) {
 
 void route_core_logs() {
     ss::set_log_sink([](ss::LogLevel level, std::string_view message) {
-        if (level == ss::LogLevel::error || level == ss::LogLevel::warning) {
-            std::fprintf(stderr, "%s: %.*s\n", level == ss::LogLevel::error ? "error" : "warning",
-                         static_cast<int>(message.size()), message.data());
-        }
+        if (level == ss::LogLevel::error) console::error(message);
+        if (level == ss::LogLevel::warning) console::warn(message);
     });
 }
 
@@ -245,7 +253,7 @@ int run_pipeline_command(int argc, char** argv) {
     gst_init(&argc, &argv);
     auto parsed = parse_options(argc, argv);
     if (parsed.exit_now) {
-        if (!parsed.error.empty()) std::fprintf(stderr, "error: %s\n", parsed.error.c_str());
+        if (!parsed.error.empty()) console::error(parsed.error);
         return parsed.exit_code;
     }
     route_core_logs();
@@ -259,15 +267,15 @@ int run_pipeline_command(int argc, char** argv) {
         // Read once here so a bad config stops us before anything starts, with its file:line.
         config = ss::load_infer_config(o.config_file.empty() ? ss::default_config_path() : std::filesystem::path(o.config_file));
         ss::parse_tracker_settings(config.tracker, &config.warnings);
-        for (const auto& warning : config.warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
+        for (const auto& warning : config.warnings) console::warn(warning);
     } catch (const ss::Error& e) {
-        std::fprintf(stderr, "error: %s\n", e.what());
+        console::error(e.what());
         return 2;
     }
     if (!o.metadata_file.empty()) {
         app.metadata = o.metadata_file == "-" ? stdout : std::fopen(o.metadata_file.c_str(), "w");
         if (!app.metadata) {
-            std::fprintf(stderr, "error: %s: cannot write the metadata file (%s)\n", o.metadata_file.c_str(), std::strerror(errno));
+            console::error(o.metadata_file + ": cannot write the metadata file (" + std::strerror(errno) + ")");
             return 2;
         }
     }
@@ -275,7 +283,7 @@ int run_pipeline_command(int argc, char** argv) {
     try {
         build_pipeline(app, config);
     } catch (const ss::Error& e) {
-        std::fprintf(stderr, "error: %s\n", e.what());
+        console::error(e.what());
         return 1;
     }
     app.loop = g_main_loop_new(nullptr, FALSE);
@@ -284,7 +292,7 @@ int run_pipeline_command(int argc, char** argv) {
     gst_object_unref(bus);
 
     if (const std::string error = app.output->start(); !error.empty()) {
-        std::fprintf(stderr, "error: %s\n", error.c_str());
+        console::error(error);
         return 1;
     }
     app.sources = std::make_unique<Sources>(app.pipeline, app.mux, o, [&app](const std::string&) {
@@ -298,7 +306,7 @@ int run_pipeline_command(int argc, char** argv) {
         while (GstMessage* m = gst_bus_pop_filtered(b, GST_MESSAGE_ERROR)) {
             GError* error = nullptr;
             gst_message_parse_error(m, &error, nullptr);
-            std::fprintf(stderr, "error: %s\n", error ? error->message : "the pipeline failed to start");
+            console::error(error ? error->message : "the pipeline failed to start");
             g_clear_error(&error);
             gst_message_unref(m);
         }
@@ -306,8 +314,7 @@ int run_pipeline_command(int argc, char** argv) {
         gst_element_set_state(app.pipeline, GST_STATE_NULL);
         return 1;
     }
-    std::printf("Output: %s\n", app.output->uri(o.ip_address.empty() ? lan_address() : o.ip_address).c_str());
-    std::fflush(stdout);
+    console::say("Output: " + app.output->uri(o.ip_address.empty() ? lan_address() : o.ip_address));
 
     auto quit = +[](gpointer data) -> gboolean {
         g_main_loop_quit(static_cast<App*>(data)->loop);

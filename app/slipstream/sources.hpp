@@ -1,21 +1,16 @@
 #pragma once
-// The inputs: one GstBin per camera (uridecodebin -> videoconvert -> leaky
-// queue) linked to its own ssbatchmux pad. A camera that fails, ends or stalls
-// is torn down alone and retried with backoff; its mux pad stays, so its tile
-// keeps its place and shows NO SIGNAL, and the other cameras never notice.
-//
-// The bins' states are locked: the pipeline's own state changes never touch
-// them, so an input that cannot even open (a missing file) never fails the
-// pipeline. Sources starts each bin once the pipeline is playing and stops it
-// itself, on a retry and on stop().
+// The inputs of the pipeline: the collection of Inputs (input.hpp), each a
+// camera or file with its own ssbatchmux pad and lifecycle. Sources creates
+// them (at start, or later while the pipeline plays), routes the bus messages
+// of each to it, tells them when the pipeline plays, and ticks their watchdog.
 #include <gst/gst.h>
 
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "input.hpp"
 #include "options.hpp"
 
 namespace slipstream {
@@ -25,37 +20,30 @@ public:
     // on_fatal: called (in the main loop) when --require-all is set and an input failed at start.
     Sources(GstElement* pipeline, GstElement* mux, const Options& options, std::function<void(const std::string&)> on_fatal);
     ~Sources();
+    Sources(const Sources&) = delete;
+    Sources& operator=(const Sources&) = delete;
 
-    // Creates the inputs; they start when the pipeline reaches PLAYING.
+    // Starts the inputs of the options; they run once the pipeline reaches PLAYING.
     void start();
+    // Adds an input, also while the pipeline plays; returns its index (its mux pad is sink_<index>).
+    int add(const std::string& uri);
+    // Stops an input, disposes of its bin and gives its mux pad back, also while
+    // the pipeline plays. False when there is no such input.
+    bool remove(int index);
     // Handles bus messages that come from inside an input (returns true), and
     // watches the pipeline's own state to start the inputs (returns false).
     bool handle_message(GstMessage* message);
     // Cancels pending retries and probes and stops every input; bounded in time.
     void stop();
 
-    // Public only so that the helpers in sources.cpp can name them.
-    struct Failure;
-    struct Source;
-
 private:
-    void create_bin(Source& source);
-    void play_bin(Source& source);
-    void remove_bin(Source& source);
-    void fail(Source& source, guint generation, const Failure& failure);
-    void schedule_retry(Source& source, const Failure& failure);
-    void retry_now(Source& source);
-    bool probe_reachable(Source& source);
-    void diagnose(Source& source, const Failure& failure);
-    static void fail_later(const std::shared_ptr<Source>& source, guint generation, const Failure& failure);
-    static gboolean retry_tick(gpointer source);
+    std::shared_ptr<Input> make_input(const std::string& uri);
     static gboolean watchdog(gpointer self);
 
-    GstElement* pipeline_;
-    GstElement* mux_;
-    Options options_;
-    std::function<void(const std::string&)> on_fatal_;
-    std::vector<std::shared_ptr<Source>> sources_;
+    Options options_;  // outlives the inputs, which read it
+    Input::Host host_;
+    std::vector<std::shared_ptr<Input>> inputs_;
+    int next_index_ = 0;
     guint watchdog_id_ = 0;
     bool playing_ = false;   // the pipeline reached PLAYING: inputs run
     bool stopping_ = false;

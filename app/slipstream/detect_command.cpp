@@ -1,67 +1,58 @@
 // `slipstream detect [--config FILE] IMAGE...`: one JSON object per image on
 // stdout, boxes in original-image pixels. Unreadable images are reported on
 // stderr and the rest are still processed; the exit code says whether all worked.
-#include <cstdio>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include <opencv2/imgcodecs.hpp>
 
 #include "commands.hpp"
+#include "console.hpp"
+#include "options.hpp"
 #include "slipstream/detector.hpp"
 #include "slipstream/error.hpp"
 #include "slipstream/json.hpp"
 
 namespace {
 
-void print_usage(FILE* out) {
-    std::fputs(
-        "usage: slipstream detect [--config FILE] IMAGE...\n"
-        "Detects objects in each image and prints one JSON object per image:\n"
-        "  {\"image\", \"width\", \"height\", \"detections\": [{\"class_id\", \"label\", \"group\",\n"
-        "   \"confidence\", \"bbox\": [left, top, width, height]}]}\n"
-        "  --config FILE   nvinfer-style detector config (default: the embedded NanoDet config)\n",
-        out);
-}
+const char* const usage =
+    "usage: slipstream detect [--config FILE] IMAGE...\n"
+    "Detects objects in each image and prints one JSON object per image:\n"
+    "  {\"image\", \"width\", \"height\", \"detections\": [{\"class_id\", \"label\", \"group\",\n"
+    "   \"confidence\", \"bbox\": [left, top, width, height]}]}\n"
+    "  --config FILE   nvinfer-style detector config (default: the embedded NanoDet config)";
 
 }  // namespace
 
 int run_detect_command(int argc, char** argv) {
+    using namespace slipstream;
     std::filesystem::path config_file = ss::default_config_path();
     std::vector<std::string> images;
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        if (arg == "-h" || arg == "--help") {
-            print_usage(stdout);
-            return 0;
-        } else if (arg == "--config" || arg == "-c") {
-            if (++i >= argc) {
-                std::fprintf(stderr, "error: --config needs a file name\n");
-                return 2;
-            }
-            config_file = argv[i];
-        } else if (arg.rfind("--config=", 0) == 0) {
-            config_file = arg.substr(9);
-        } else if (arg.size() > 1 && arg[0] == '-') {
-            std::fprintf(stderr, "error: unknown option '%s' (see slipstream detect --help)\n", arg.c_str());
-            return 2;
-        } else {
-            images.push_back(arg);
-        }
+    const std::vector<OptionSpec> options = {
+        {"--config", nullptr, "FILE", "nvinfer-style detector config",
+         [&config_file](const std::string& v) { return config_file = v, true; }, "-c", "a file name"},
+    };
+    bool help = false;
+    if (const std::string error = read_arguments(options, argc, argv, "slipstream detect --help", help, &images); !error.empty()) {
+        console::error(error);
+        return 2;
+    }
+    if (help) {
+        console::say(usage);
+        return 0;
     }
     if (images.empty()) {
-        print_usage(stderr);
+        console::note(usage);
         return 2;
     }
 
     std::unique_ptr<ss::Detector> detector;
     try {
         auto config = ss::load_infer_config(config_file);
-        for (const auto& warning : config.warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
+        for (const auto& warning : config.warnings) console::warn(warning);
         detector = std::make_unique<ss::Detector>(std::move(config));
     } catch (const ss::Error& e) {
-        std::fprintf(stderr, "error: %s\n", e.what());
+        console::error(e.what());
         return 1;
     }
 
@@ -74,7 +65,7 @@ int run_detect_command(int argc, char** argv) {
             image.release();
         }
         if (image.empty()) {
-            std::fprintf(stderr, "error: %s: cannot read image (missing, or not an image format OpenCV reads)\n", path.c_str());
+            console::error(path + ": cannot read image (missing, or not an image format OpenCV reads)");
             ++failures;
             continue;
         }
@@ -87,9 +78,8 @@ int run_detect_command(int argc, char** argv) {
             if (i) line += ',';
             ss::append_detection_json(line, detections[i], detector->config());
         }
-        line += "]}\n";
-        std::fputs(line.c_str(), stdout);
-        std::fflush(stdout);
+        line += "]}";
+        console::say(line);
     }
     return failures ? 1 : 0;
 }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 
+#include "console.hpp"
 #include "slipstream/config.hpp"
 
 namespace slipstream {
@@ -53,58 +54,56 @@ bool parse_yes_no(std::string text, bool& out) {
     return false;
 }
 
-// One setting: its flag, its environment variable (if any) and how to apply a value.
-struct Setting {
-    const char* flag;
-    const char* env;
-    const char* value_name;
-    const char* help;
-    std::function<bool(Options&, const std::string&)> apply;
-};
+// Appliers of a value to the setting they are bound to.
+auto integer(int& into, long min, long max) {
+    return [&into, min, max](const std::string& v) { return parse_int(v, min, max, into); };
+}
+auto real(double& into, double min, double max) {
+    return [&into, min, max](const std::string& v) { return parse_double(v, min, max, into); };
+}
+auto non_empty_text(std::string& into) {
+    return [&into](const std::string& v) { return !v.empty() && (into = v, true); };
+}
 
-const std::vector<Setting>& settings() {
-    static const std::vector<Setting> all = {
+// The pipeline command's options, bound to `o`. inputs_replace: whether the
+// next --input first drops the inputs read so far (RTSPINPUT's, once flags are read).
+std::vector<OptionSpec> pipeline_options(Options& o, bool& inputs_replace) {
+    return {
         {"--input", "RTSPINPUT", "URI[,URI...]", "inputs: rtsp://, file:// or any URI uridecodebin reads; repeatable",
-         [](Options& o, const std::string& v) {
+         [&o, &inputs_replace](const std::string& v) {
+             if (inputs_replace) o.inputs.clear();  // inputs given by flags replace RTSPINPUT
+             inputs_replace = false;
              for (auto& i : split_inputs(v)) o.inputs.push_back(i);
              return true;
          }},
         {"--codec", "CODEC", "H264|H265", "output codec (default H264)",
-         [](Options& o, const std::string& v) {
+         [&o](const std::string& v) {
              std::string u;
              for (char c : v) u += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
              if (u == "H264" || u == "H.264" || u == "AVC") return o.codec = OutputCodec::h264, true;
              if (u == "H265" || u == "H.265" || u == "HEVC") return o.codec = OutputCodec::h265, true;
              return false;
          }},
-        {"--bitrate", "BITRATE", "BPS", "output bit rate in bits/s (default 4000000)",
-         [](Options& o, const std::string& v) { return parse_int(v, 100000, 100000000, o.bitrate); }},
-        {"--port", "RTSPOUTPUTPORTNUM", "PORT", "RTSP output port (default 8554)",
-         [](Options& o, const std::string& v) { return parse_int(v, 1, 65535, o.port); }},
+        {"--bitrate", "BITRATE", "BPS", "output bit rate in bits/s (default 4000000)", integer(o.bitrate, 100000, 100000000)},
+        {"--port", "RTSPOUTPUTPORTNUM", "PORT", "RTSP output port (default 8554)", integer(o.port, 1, 65535)},
         {"--path", "RTSPOUTPUTPATH", "PATH", "RTSP output path (default /ds)",
-         [](Options& o, const std::string& v) {
+         [&o](const std::string& v) {
              if (v.empty() || v[0] != '/' || v.find_first_of(" ?#") != std::string::npos) return false;
              o.path = v;
              return true;
          }},
-        {"--width", "OUTPUT_WIDTH", "PIXELS", "output width (default 1200)",
-         [](Options& o, const std::string& v) { return parse_int(v, 64, 7680, o.width); }},
-        {"--height", "OUTPUT_HEIGHT", "PIXELS", "output height (default 600)",
-         [](Options& o, const std::string& v) { return parse_int(v, 64, 4320, o.height); }},
-        {"--fps", "OUTPUT_FPS", "N", "output frame rate (default 30)",
-         [](Options& o, const std::string& v) { return parse_int(v, 1, 120, o.fps); }},
+        {"--width", "OUTPUT_WIDTH", "PIXELS", "output width (default 1200)", integer(o.width, 64, 7680)},
+        {"--height", "OUTPUT_HEIGHT", "PIXELS", "output height (default 600)", integer(o.height, 64, 4320)},
+        {"--fps", "OUTPUT_FPS", "N", "output frame rate (default 30)", integer(o.fps, 1, 120)},
         {"--show-frames", "SHOW_FRAMES", "yes|no", "print one line per frame per stream (default yes)",
-         [](Options& o, const std::string& v) { return parse_yes_no(v, o.show_frames); }},
-        {"--ip", "IPADDR", "ADDRESS", "host address shown in the output URI (default: the LAN address)",
-         [](Options& o, const std::string& v) { return !v.empty() && (o.ip_address = v, true); }},
+         [&o](const std::string& v) { return parse_yes_no(v, o.show_frames); }},
+        {"--ip", "IPADDR", "ADDRESS", "host address shown in the output URI (default: the LAN address)", non_empty_text(o.ip_address)},
         {"--bind", "RTSP_BIND_ADDRESS", "ADDRESS", "address the RTSP server listens on (default 0.0.0.0: all)",
-         [](Options& o, const std::string& v) { return !v.empty() && (o.bind_address = v, true); }},
-        {"--config", "INFER_CONFIG", "FILE", "nvinfer-style detector config (default: embedded NanoDet)",
-         [](Options& o, const std::string& v) { return !v.empty() && (o.config_file = v, true); }},
-        {"--metadata", "METADATA", "FILE|-", "write one JSON line per frame per stream (- = stdout)",
-         [](Options& o, const std::string& v) { return !v.empty() && (o.metadata_file = v, true); }},
+         non_empty_text(o.bind_address)},
+        {"--config", "INFER_CONFIG", "FILE", "nvinfer-style detector config (default: embedded NanoDet)", non_empty_text(o.config_file)},
+        {"--metadata", "METADATA", "FILE|-", "write one JSON line per frame per stream (- = stdout)", non_empty_text(o.metadata_file)},
         {"--interval", "INTERVAL", "N|auto", "frames skipped between detections (overrides the config)",
-         [](Options& o, const std::string& v) {
+         [&o](const std::string& v) {
              int n = 0;
              if (v == "auto") return o.interval = ss::InferConfig::interval_auto, true;
              if (!parse_int(v, 0, 1000, n)) return false;
@@ -113,57 +112,115 @@ const std::vector<Setting>& settings() {
          }},
         {"--max-delay", "MAX_DELAY", "MS|auto",
          "how long a frame waits for its own detection (default auto: as long as detection takes now, within --latency-budget)",
-         [](Options& o, const std::string& v) {
+         [&o](const std::string& v) {
              if (v == "auto") return o.max_delay_ms = -1, true;
              return parse_int(v, 0, 5000, o.max_delay_ms);
          }},
         {"--latency-budget", "LATENCY_BUDGET_MS", "MS", "the longest the automatic --max-delay waits (default 400)",
-         [](Options& o, const std::string& v) { return parse_int(v, 0, 5000, o.latency_budget_ms); }},
+         integer(o.latency_budget_ms, 0, 5000)},
         {"--workers", "DETECT_WORKERS", "N", "detections run side by side, one network each (default 0: one per core, at most 4)",
-         [](Options& o, const std::string& v) { return parse_int(v, 0, 64, o.workers); }},
+         integer(o.workers, 0, 64)},
         {"--threads", "DETECT_THREADS", "N", "OpenCV's thread pool, shared by the workers (default 0: 1 with a worker per core, else all cores)",
-         [](Options& o, const std::string& v) { return parse_int(v, 0, 256, o.threads); }},
-        {"--duration", "DURATION", "SECONDS", "stop after this many seconds (default: run until stopped)",
-         [](Options& o, const std::string& v) { return parse_double(v, 0, 1e9, o.duration); }},
-        {"--rtsp-latency", "RTSP_LATENCY_MS", "MS", "jitter buffer per RTSP input in ms (default 200)",
-         [](Options& o, const std::string& v) { return parse_int(v, 0, 10000, o.rtsp_latency_ms); }},
+         integer(o.threads, 0, 256)},
+        {"--duration", "DURATION", "SECONDS", "stop after this many seconds (default: run until stopped)", real(o.duration, 0, 1e9)},
+        {"--rtsp-latency", "RTSP_LATENCY_MS", "MS", "jitter buffer per RTSP input in ms (default 200)", integer(o.rtsp_latency_ms, 0, 10000)},
         {"--reconnect-initial", "RECONNECT_INITIAL", "SECONDS", "first retry of a dropped input after (default 1)",
-         [](Options& o, const std::string& v) { return parse_double(v, 0.1, 3600, o.reconnect_initial); }},
-        {"--reconnect-max", "RECONNECT_MAX", "SECONDS", "longest wait between retries (default 10)",
-         [](Options& o, const std::string& v) { return parse_double(v, 0.1, 3600, o.reconnect_max); }},
-        {"--rtsp-user", "RTSP_USER", "NAME", "require this user on the RTSP output",
-         [](Options& o, const std::string& v) { return !v.empty() && (o.rtsp_user = v, true); }},
+         real(o.reconnect_initial, 0.1, 3600)},
+        {"--reconnect-max", "RECONNECT_MAX", "SECONDS", "longest wait between retries (default 10)", real(o.reconnect_max, 0.1, 3600)},
+        {"--rtsp-user", "RTSP_USER", "NAME", "require this user on the RTSP output", non_empty_text(o.rtsp_user)},
         {"--rtsp-password", "RTSP_PASSWORD", "PASSWORD", "password for --rtsp-user",
-         [](Options& o, const std::string& v) { return o.rtsp_password = v, true; }},
+         [&o](const std::string& v) { return o.rtsp_password = v, true; }},
         {"--rtsp-password-file", "RTSP_PASSWORD_FILE", "FILE", "read the password for --rtsp-user from a file",
-         [](Options& o, const std::string& v) {
+         [&o](const std::string& v) {
              std::ifstream in(v);
              std::string line;
              if (!in || !std::getline(in, line)) return false;
              o.rtsp_password = trim(line);
              return true;
          }},
+        {"--require-all", nullptr, nullptr, "exit non-zero when any input fails at start",
+         [&o](const std::string&) { return o.require_all = true, true; }},
     };
-    return all;
+}
+
+const OptionSpec* find_option(const std::vector<OptionSpec>& options, const std::string& arg) {
+    for (const auto& o : options) {
+        if (arg == o.flag || (!o.alias.empty() && arg == o.alias)) return &o;
+    }
+    return nullptr;
 }
 
 }  // namespace
 
-void print_help(const char* program) {
-    std::printf(
-        "usage: %s [options]\n"
-        "       %s detect [--config FILE] IMAGE...\n\n"
-        "Detects objects in live camera streams, prints per-frame counts, and serves all\n"
-        "streams tiled and annotated as one RTSP stream at rtsp://<host>:<port><path>.\n\n"
-        "Options (each also read from the environment variable shown; flags win):\n",
-        program, program);
-    for (const auto& s : settings()) {
-        std::string left = std::string(s.flag) + " " + s.value_name;
-        std::printf("  %-34s %s%s%s%s\n", left.c_str(), s.help, s.env ? " [" : "", s.env ? s.env : "", s.env ? "]" : "");
+std::string read_environment(const std::vector<OptionSpec>& options) {
+    for (const auto& s : options) {
+        if (!s.env) continue;
+        const char* value = std::getenv(s.env);
+        if (!value || !*value) continue;
+        if (!s.apply(value)) {
+            const bool secret = std::string(s.env).find("PASSWORD") != std::string::npos;
+            return std::string(s.env) + "=" + (secret ? "***" : value) + " is not valid: expected " + s.value_name;
+        }
     }
-    std::printf("  %-34s %s\n", "--require-all", "exit non-zero when any input fails at start");
-    std::printf("  %-34s %s\n", "-h, --help", "show this help");
-    std::printf("\nExample:\n  RTSPINPUT=rtsp://cam1/stream,rtsp://cam2/stream %s\n", program);
+    return {};
+}
+
+std::string read_arguments(const std::vector<OptionSpec>& options, int argc, char** argv, const std::string& see_help,
+                           bool& help, std::vector<std::string>* operands) {
+    help = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "-h" || arg == "--help") {
+            help = true;
+            return {};
+        }
+        if (operands && (arg.size() < 2 || arg[0] != '-')) {
+            operands->push_back(arg);
+            continue;
+        }
+        std::string value;
+        bool has_value = false;
+        if (const auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+            value = arg.substr(eq + 1);
+            arg = arg.substr(0, eq);
+            has_value = true;
+        }
+        const OptionSpec* match = find_option(options, arg);
+        if (!match || (has_value && !match->value_name)) return "unknown option '" + arg + "' (see " + see_help + ")";
+        if (match->value_name && !has_value) {
+            if (i + 1 >= argc) {
+                return match->flag + " needs " + (match->missing_value.empty() ? std::string("a value: ") + match->value_name
+                                                                                  : match->missing_value);
+            }
+            value = argv[++i];
+        }
+        if (!match->apply(value)) {
+            const bool secret = arg.find("password") != std::string::npos && arg != "--rtsp-password-file";
+            return match->flag + " " + (secret ? "***" : "'" + value + "'") + " is not valid: expected " + match->value_name;
+        }
+    }
+    return {};
+}
+
+void print_help(const char* program) {
+    Options unused;
+    bool replace = false;
+    std::string text = std::string("usage: ") + program + " [options]\n" +
+                       "       " + program + " detect [--config FILE] IMAGE...\n\n"
+                       "Detects objects in live camera streams, prints per-frame counts, and serves all\n"
+                       "streams tiled and annotated as one RTSP stream at rtsp://<host>:<port><path>.\n\n"
+                       "Options (each also read from the environment variable shown; flags win):\n";
+    char line[512];
+    for (const auto& s : pipeline_options(unused, replace)) {
+        const std::string left = s.value_name ? s.flag + " " + s.value_name : s.flag;
+        std::snprintf(line, sizeof line, "  %-34s %s%s%s%s\n", left.c_str(), s.help, s.env ? " [" : "", s.env ? s.env : "",
+                      s.env ? "]" : "");
+        text += line;
+    }
+    std::snprintf(line, sizeof line, "  %-34s %s\n", "-h, --help", "show this help");
+    text += line;
+    text += std::string("\nExample:\n  RTSPINPUT=rtsp://cam1/stream,rtsp://cam2/stream ") + program;
+    console::say(text);
 }
 
 ParseResult parse_options(int argc, char** argv) {
@@ -175,53 +232,16 @@ ParseResult parse_options(int argc, char** argv) {
         result.exit_code = 2;
         return result;
     };
-
-    for (const auto& s : settings()) {
-        if (!s.env) continue;
-        const char* value = std::getenv(s.env);
-        if (!value || !*value) continue;
-        if (!s.apply(o, value)) {
-            const bool secret = std::string(s.env).find("PASSWORD") != std::string::npos;
-            return fail(std::string(s.env) + "=" + (secret ? "***" : value) + " is not valid: expected " + s.value_name);
-        }
-    }
-
-    bool inputs_from_flags = false;
-    for (int i = 1; i < argc; ++i) {
-        std::string arg = argv[i];
-        if (arg == "-h" || arg == "--help") {
-            print_help(argv[0]);
-            result.exit_now = true;
-            return result;
-        }
-        if (arg == "--require-all") {
-            o.require_all = true;
-            continue;
-        }
-        std::string value;
-        bool has_value = false;
-        if (const auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-            value = arg.substr(eq + 1);
-            arg = arg.substr(0, eq);
-            has_value = true;
-        }
-        const Setting* match = nullptr;
-        for (const auto& s : settings()) {
-            if (arg == s.flag) match = &s;
-        }
-        if (!match) return fail("unknown option '" + arg + "' (see --help)");
-        if (!has_value) {
-            if (i + 1 >= argc) return fail(arg + " needs a value: " + match->value_name);
-            value = argv[++i];
-        }
-        if (match == &settings().front() && !inputs_from_flags) {
-            o.inputs.clear();  // inputs given by flags replace RTSPINPUT
-            inputs_from_flags = true;
-        }
-        if (!match->apply(o, value)) {
-            const bool secret = arg.find("password") != std::string::npos && arg != "--rtsp-password-file";
-            return fail(arg + " " + (secret ? "***" : "'" + value + "'") + " is not valid: expected " + match->value_name);
-        }
+    bool inputs_replace = false;
+    const auto options = pipeline_options(o, inputs_replace);
+    if (std::string error = read_environment(options); !error.empty()) return fail(error);
+    inputs_replace = true;
+    bool help = false;
+    if (std::string error = read_arguments(options, argc, argv, "--help", help); !error.empty()) return fail(error);
+    if (help) {
+        print_help(argv[0]);
+        result.exit_now = true;
+        return result;
     }
     if (o.inputs.empty()) return fail("no inputs: set RTSPINPUT=rtsp://camera/stream[,...] or pass --input URI");
     if (!o.rtsp_user.empty() && o.rtsp_password.empty()) {

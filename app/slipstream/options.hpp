@@ -1,6 +1,7 @@
 #pragma once
 // Settings of the streaming pipeline. Every one can come from the original
 // slipstream's environment variable or a command-line flag; flags win.
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,5 +45,27 @@ struct ParseResult {
 ParseResult parse_options(int argc, char** argv);
 
 void print_help(const char* program);
+
+// The command line of every slipstream command is read by one parser, from a
+// table of these: the flag, its environment variable and how it takes a value.
+struct OptionSpec {
+    std::string flag;                   // "--port"
+    const char* env = nullptr;          // read before the flags; nullptr: none
+    const char* value_name = nullptr;   // "PORT", for help and errors; nullptr: a switch without a value
+    const char* help = "";
+    std::function<bool(const std::string&)> apply;  // false: not a valid value
+    std::string alias = {};             // a short form ("-c"), or none
+    std::string missing_value = {};     // what the error calls the missing value; default "a value: VALUE_NAME"
+};
+
+// Applies the options' environment variables; the first bad value's error, or empty.
+std::string read_environment(const std::vector<OptionSpec>& options);
+
+// Applies argv[1..]: "--flag VALUE", "--flag=VALUE", switches, and "-h"/"--help"
+// (which stops, setting help). Other arguments go to operands, or without
+// operands are unknown options. Returns the first error, or empty.
+// see_help: what an unknown option's error points to ("--help").
+std::string read_arguments(const std::vector<OptionSpec>& options, int argc, char** argv, const std::string& see_help,
+                           bool& help, std::vector<std::string>* operands = nullptr);
 
 }  // namespace slipstream

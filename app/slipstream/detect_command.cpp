@@ -4,10 +4,9 @@
 #include <string>
 #include <vector>
 
-#include <opencv2/imgcodecs.hpp>
-
 #include "commands.hpp"
 #include "console.hpp"
+#include "image_file.hpp"
 #include "options.hpp"
 #include "slipstream/detector.hpp"
 #include "slipstream/error.hpp"
@@ -58,14 +57,10 @@ int run_detect_command(int argc, char** argv) {
 
     int failures = 0;
     for (const auto& path : images) {
-        cv::Mat image;
-        try {
-            image = cv::imread(path, cv::IMREAD_COLOR);
-        } catch (const cv::Exception&) {
-            image.release();
-        }
+        std::string why;
+        const cv::Mat image = read_image(path, why);
         if (image.empty()) {
-            console::error(path + ": cannot read image (missing, or not an image format OpenCV reads)");
+            console::error(path + ": cannot read image (" + why + ")");
             ++failures;
             continue;
         }

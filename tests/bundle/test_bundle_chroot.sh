@@ -13,8 +13,8 @@ build=$(cd "$1" && pwd)
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 skip=77   # CTest's SKIP_RETURN_CODE for this test
 
-if [[ $(id -u) != 0 ]]; then
-  echo "SKIP: the chroot test needs root (chroot and mount); run the suite as root to include it"
+if [[ $(id -u) != 0 ]] || ! chroot / true 2>/dev/null; then
+  echo "SKIP: the chroot test needs root with chroot allowed; run the suite as root to include it"
   exit $skip
 fi
 for tool in debootstrap ffmpeg ffprobe; do
@@ -50,7 +50,8 @@ bundle=$work/slipstream-bundle.tar.xz
 mkdir -p "$jail"
 tar -C "$jail" -xf "$minbase"
 tar -C "$jail/opt" -xf "$bundle"
-mount -t proc proc "$jail/proc"
+# A real machine has /proc; where a container forbids mounting it, run without.
+mount -t proc proc "$jail/proc" 2>/dev/null || echo "note: /proc not mounted in the chroot (not allowed here)"
 
 # Inputs made outside, with Debian's ffmpeg, from the OpenCV sample video.
 sample=/usr/share/doc/opencv-doc/examples/data/vtest.avi

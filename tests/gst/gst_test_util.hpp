@@ -160,6 +160,16 @@ inline ::testing::AssertionResult colour_near(const cv::Mat& image, cv::Point at
                                          << describe(expected) << " +-" << tolerance;
 }
 
+// A batch entry of a live source showing `frame` (fresh: not shown before).
+inline SsBatchFrame live_entry(guint source, std::shared_ptr<const SsVideoFrame> frame, bool fresh = true) {
+    SsBatchFrame e;
+    e.source_id = source;
+    e.state = SourceState::live;
+    e.frame = std::move(frame);
+    e.fresh = fresh;
+    return e;
+}
+
 // A batch buffer as ssbatchmux would have made it, holding `frames`.
 inline GstBuffer* make_batch(std::vector<SsBatchFrame> frames, GstClockTime pts = 0, GstClockTime duration = 40 * GST_MSECOND) {
     GstBuffer* buffer = gst_buffer_new();

@@ -28,6 +28,7 @@ namespace fs = std::filesystem;
 namespace {
 
 using sstest::BusOf;
+using sstest::live_entry;
 using sstest::make_batch;
 using sstest::wait_until;
 
@@ -69,15 +70,6 @@ std::shared_ptr<const SsVideoFrame> grey_frame(guint64 number, int level) {
     f->source_width = f->source_height = 64;
     f->number = number;
     return f;
-}
-
-SsBatchFrame entry(guint source, std::shared_ptr<const SsVideoFrame> frame, bool fresh) {
-    SsBatchFrame e;
-    e.source_id = source;
-    e.state = SourceState::live;
-    e.frame = std::move(frame);
-    e.fresh = fresh;
-    return e;
 }
 
 struct Expected {
@@ -196,7 +188,7 @@ TEST_F(Infer, DetectionsGoOnTheFrameTheyWereFoundIn) {
     std::map<guint, int> announced;  // source -> batches that marked its detection
     bool fresh = true;
     for (int round = 0; round < 2 && (announced[0] == 0 || announced[1] == 0); ++round) {
-        auto out = rig.pass({entry(0, white, fresh), entry(1, black, fresh)});
+        auto out = rig.pass({live_entry(0, white, fresh), live_entry(1, black, fresh)});
         ASSERT_TRUE(out);
         for (guint source : {0u, 1u}) {
             const SsBatchFrame& f = out->frame(source);
@@ -215,7 +207,7 @@ TEST_F(Infer, DetectionsGoOnTheFrameTheyWereFoundIn) {
     EXPECT_EQ(announced[1], 1);
 
     // Later batches repeating those frames keep their boxes, not marked detected again.
-    auto repeat = rig.pass({entry(0, white, false), entry(1, black, false)});
+    auto repeat = rig.pass({live_entry(0, white, false), live_entry(1, black, false)});
     ASSERT_TRUE(repeat);
     EXPECT_FALSE(repeat->frame(0).detected);
     EXPECT_TRUE(same_detections(repeat->frame(0).objects, expected_for(255)));
@@ -235,14 +227,14 @@ TEST_F(Infer, IntervalSkipsFrames) {
     guint64 expected_count = 0;
     for (guint64 n = 1; n <= 7; ++n) {
         frame = grey_frame(n, n % 2 ? 255 : 0);
-        auto out = rig.pass({entry(0, frame, true)});
+        auto out = rig.pass({live_entry(0, frame, true)});
         ASSERT_TRUE(out);
         if (out->frame(0).detected) announced.insert(out->frame(0).detected_frame);
         if (want.count(n)) ++expected_count;
         ASSERT_TRUE(wait_until([&] { return rig.detected_frames() >= expected_count; })) << "frame " << n << " was not detected";
     }
     // The last result, if its batch left first, comes out on a repeat.
-    auto out = rig.pass({entry(0, frame, false)});
+    auto out = rig.pass({live_entry(0, frame, false)});
     ASSERT_TRUE(out);
     if (out->frame(0).detected) announced.insert(out->frame(0).detected_frame);
     EXPECT_EQ(announced, want);

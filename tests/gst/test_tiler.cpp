@@ -16,6 +16,7 @@
 namespace {
 
 using sstest::colour_near;
+using sstest::live_entry;
 using sstest::make_batch;
 
 constexpr int letterbox_max = 40;  // the empty part of a tile is near-black (24,24,24)
@@ -28,15 +29,6 @@ std::shared_ptr<const SsVideoFrame> solid_frame(cv::Size size, const cv::Vec3b& 
     f->source_height = size.height * 2;
     f->number = number;
     return f;
-}
-
-SsBatchFrame live_entry(guint id, std::shared_ptr<const SsVideoFrame> frame) {
-    SsBatchFrame e;
-    e.source_id = id;
-    e.state = SourceState::live;
-    e.frame = std::move(frame);
-    e.fresh = true;
-    return e;
 }
 
 // One sstiler between two harness pads.

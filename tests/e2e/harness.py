@@ -239,3 +239,12 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def run_test(main):
+    """Runs main(*the script's arguments); a failed check exits 1 with one FAIL line."""
+    try:
+        main(*sys.argv[1:])
+    except AssertionError as e:
+        print(f"FAIL: {e}", file=sys.stderr)
+        sys.exit(1)

@@ -11,7 +11,6 @@ slow detection is on this machine, and the metadata agrees with the count."""
 import os
 import re
 import subprocess
-import sys
 import time
 
 import harness
@@ -110,8 +109,4 @@ def main(camsim_bin, slipstream_bin):
 
 
 if __name__ == "__main__":
-    try:
-        main(sys.argv[1], sys.argv[2])
-    except AssertionError as e:
-        print(f"FAIL: {e}", file=sys.stderr)
-        sys.exit(1)
+    harness.run_test(main)

@@ -6,10 +6,10 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 
-SAMPLE = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
+import harness
+
 DEFAULT_CONFIG = os.path.join(os.path.dirname(__file__), "..", "..", "configs", "default", "nanodet.txt")
 
 
@@ -32,7 +32,7 @@ def main(slipstream):
         frames = []
         for i, second in enumerate((10, 30, 50)):
             path = os.path.join(work, f"frame{i}.png")
-            subprocess.run(["ffmpeg", "-v", "error", "-y", "-ss", str(second), "-i", SAMPLE, "-frames:v", "1", path], check=True)
+            subprocess.run(["ffmpeg", "-v", "error", "-y", "-ss", str(second), "-i", harness.SAMPLE, "-frames:v", "1", path], check=True)
             frames.append(path)
 
         # Real frames: one JSON object each, people found, boxes inside the image.
@@ -108,8 +108,4 @@ def main(slipstream):
 
 
 if __name__ == "__main__":
-    try:
-        main(sys.argv[1])
-    except AssertionError as e:
-        print(f"FAIL: {e}", file=sys.stderr)
-        sys.exit(1)
+    harness.run_test(main)

@@ -7,7 +7,6 @@ client). A viewer that stalls (stops reading) and one that vanishes (socket
 dropped without TEARDOWN) block neither the pipeline nor 16 other viewers,
 which all keep the full 30 fps. CODEC=H265 serves H.265."""
 import subprocess
-import sys
 import time
 
 import harness
@@ -93,8 +92,4 @@ def main(camsim_bin, slipstream_bin):
 
 
 if __name__ == "__main__":
-    try:
-        main(sys.argv[1], sys.argv[2])
-    except AssertionError as e:
-        print(f"FAIL: {e}", file=sys.stderr)
-        sys.exit(1)
+    harness.run_test(main)

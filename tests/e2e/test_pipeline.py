@@ -9,7 +9,6 @@ Detection runs on every third frame (--interval 2): objects carry track ids,
 and frames between detections carry the tracker's predicted boxes."""
 import re
 import statistics
-import sys
 import threading
 import time
 
@@ -133,8 +132,4 @@ def main(camsim_bin, slipstream_bin):
 
 
 if __name__ == "__main__":
-    try:
-        main(sys.argv[1], sys.argv[2])
-    except AssertionError as e:
-        print(f"FAIL: {e}", file=sys.stderr)
-        sys.exit(1)
+    harness.run_test(main)

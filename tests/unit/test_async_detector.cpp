@@ -94,7 +94,10 @@ TEST_F(AsyncDetectorTest, TakesNoMoreJobsThanWorkersAndNumbersThemInOrder) {
     for (std::uint64_t n = 1; n <= 6; ++n) EXPECT_EQ(source_of_job[n], static_cast<int>(n - 1)) << "job " << n;
     EXPECT_EQ(detector->stats().frames, 6u);
     EXPECT_TRUE(detector->take_results().empty()) << "results are handed out once";
-    std::lock_guard lock(mutex_);
+    // The callback runs just after a job is marked finished, outside the detector's
+    // lock, so the last one may still be on its way: wait for it, then check none extra.
+    std::unique_lock lock(mutex_);
+    EXPECT_TRUE(changed_.wait_for(lock, std::chrono::seconds(10), [&] { return done_calls_ >= 6; }));
     EXPECT_EQ(done_calls_, 6);
 }
 

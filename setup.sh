@@ -23,7 +23,8 @@ say() { echo "setup: $*" >&2; }
 # --- 1. Debian packages ------------------------------------------------------
 packages=(
   build-essential cmake ninja-build pkg-config git
-  libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev
+  libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
+  libgstrtspserver-1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp
   libopencv-dev python3-onnx python3-numpy python3-opencv

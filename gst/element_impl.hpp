@@ -127,9 +127,13 @@ inline void answer_caps_query(GstQuery* query, GstCaps* caps) {
 }  // namespace ssgst
 
 // G_DEFINE_TYPE_WITH_PRIVATE (a GstElement) whose private data is the C++ ImplType.
-#define SS_DEFINE_ELEMENT(TypeName, type_name, ImplType)                                  \
+#define SS_DEFINE_ELEMENT(TypeName, type_name, ImplType) \
+    SS_DEFINE_ELEMENT_WITH_PARENT(TypeName, type_name, ImplType, GST_TYPE_ELEMENT)
+
+// The same for a subclass of another element class (e.g. GST_TYPE_BASE_TRANSFORM).
+#define SS_DEFINE_ELEMENT_WITH_PARENT(TypeName, type_name, ImplType, PARENT_TYPE)         \
     using TypeName##Private = ImplType;                                                   \
-    G_DEFINE_TYPE_WITH_PRIVATE(TypeName, type_name, GST_TYPE_ELEMENT)                     \
+    G_DEFINE_TYPE_WITH_PRIVATE(TypeName, type_name, PARENT_TYPE)                          \
     [[maybe_unused]] static ImplType& impl(TypeName* self) {                              \
         return *static_cast<ImplType*>(type_name##_get_instance_private(self));           \
     }                                                                                     \

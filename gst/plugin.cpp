@@ -4,6 +4,9 @@
 #include "plugin.hpp"
 
 #include "batchmux/gstssbatchmux.hpp"
+#ifdef SS_HAVE_CUDA
+#include "cudascale/gstsscudascale.hpp"
+#endif
 #include "infer/gstssinfer.hpp"
 #include "tiler/gstsstiler.hpp"
 #include "tracker/gstsstracker.hpp"
@@ -26,6 +29,10 @@ static gboolean plugin_init(GstPlugin* plugin) {
                                                                          : GST_LEVEL_DEBUG;
         GST_CAT_LEVEL_LOG(ss_core_debug, gst_level, nullptr, "%.*s", static_cast<int>(message.size()), message.data());
     });
+#endif
+#ifdef SS_HAVE_CUDA
+    // Registered with or without a GPU: it needs one only when CUDA frames arrive.
+    if (!gst_element_register(plugin, "sscudascale", GST_RANK_NONE, SS_TYPE_CUDA_SCALE)) return FALSE;
 #endif
     return gst_element_register(plugin, "ssbatchmux", GST_RANK_NONE, SS_TYPE_BATCH_MUX) &&
            gst_element_register(plugin, "ssinfer", GST_RANK_NONE, SS_TYPE_INFER) &&

@@ -59,6 +59,18 @@ void on_source_setup(GstElement*, GstElement* source, gpointer data) {
 
 constexpr const char* context_key = "slipstream-input";
 
+// uridecodebin's autoplug-select answers (GstAutoplugSelectResult, which no public header declares).
+enum AutoplugSelect { autoplug_try = 0, autoplug_skip = 2 };
+
+bool is_video_decoder(GstElementFactory* factory) {
+    const gchar* klass = gst_element_factory_get_metadata(factory, GST_ELEMENT_METADATA_KLASS);
+    return klass && strstr(klass, "Decoder") && strstr(klass, "Video");
+}
+
+bool in_cuda_memory(const GstCaps* caps) {
+    return caps && gst_caps_get_size(caps) && gst_caps_features_contains(gst_caps_get_features(caps, 0), "memory:CUDAMemory");
+}
+
 }  // namespace
 
 // Lives as long as one bin (object data on it): lets its streaming-thread
@@ -68,6 +80,7 @@ struct Input::BinContext {
     Input* input;
     guint generation;
     GstElement* convert;
+    GstElement* cuda_scale;  // the GPU path's, else null
     std::atomic<bool> video_linked{false};
     std::atomic<bool> no_video{false};  // all streams known, none of them video
 };
@@ -137,7 +150,13 @@ void Input::show_format(const GstCaps* caps) {
     const double fps = video.fps_d ? static_cast<double>(video.fps_n) / video.fps_d : 0;
     std::snprintf(line, sizeof line, "Input %d: %s %dx%d%s", index_, codec.c_str(), video.width, video.height,
                   fps > 0 ? (" @ " + seconds_text(fps).substr(0, seconds_text(fps).size() - 1) + " fps").c_str() : "");
-    console::say(line);
+    std::string where;
+    if (host_.decode->gpu) {
+        where = in_cuda_memory(caps) ? ", NVDEC on GPU " + std::to_string(host_.decode->device)
+                                     : std::string(", decoded on the CPU: NVDEC takes H.264") +
+                                           (host_.decode->h265_decoder.empty() ? "" : " and H.265") + " here";
+    }
+    console::say(line + where);
 }
 
 void Input::create_bin() {
@@ -153,12 +172,16 @@ void Input::create_bin() {
     GstElement* decode = gst_element_factory_make("uridecodebin", nullptr);
     GstElement* convert = gst_element_factory_make("videoconvert", nullptr);
     GstElement* queue = gst_element_factory_make("queue", nullptr);
-    if (!decode || !convert || !queue) {
-        console::error("GStreamer elements uridecodebin/videoconvert/queue are missing; run ./setup.sh");
+    GstElement* cuda_scale = host_.decode->gpu ? gst_element_factory_make("sscudascale", nullptr) : nullptr;
+    if (!decode || !convert || !queue || (host_.decode->gpu && !cuda_scale)) {
+        console::error("GStreamer elements uridecodebin/videoconvert/queue/sscudascale are missing; run ./setup.sh");
         host_.on_fatal("missing GStreamer plugins");
         return;
     }
-    auto* context = new BinContext{this, generation_, convert};
+    if (cuda_scale) {
+        g_object_set(cuda_scale, "width", host_.decode->frame_width, "height", host_.decode->frame_height, nullptr);
+    }
+    auto* context = new BinContext{this, generation_, convert, cuda_scale};
     g_object_set_data_full(G_OBJECT(bin), context_key, context, +[](gpointer data) { delete static_cast<BinContext*>(data); });
 
     GstCaps* video_only = gst_caps_from_string("video/x-raw(ANY)");
@@ -178,7 +201,37 @@ void Input::create_bin() {
     }, queue, nullptr);
     gst_object_unref(convert_sink);
     gst_bin_add_many(GST_BIN(bin), decode, convert, queue, nullptr);
+    if (cuda_scale) gst_bin_add(GST_BIN(bin), cuda_scale);
     gst_element_link(convert, queue);
+
+    // The decoder is chosen here, not by rank (avdec_h264 and nvh264dec share
+    // PRIMARY): on the GPU path NVDEC takes H.264 and H.265, other codecs
+    // decode on the CPU; on the CPU path NVIDIA's decoders are never picked.
+    g_signal_connect(decode, "autoplug-select", G_CALLBACK(+[](GstElement*, GstPad*, GstCaps* caps, GstElementFactory* factory,
+                                                               gpointer data) -> int {
+        if (!is_video_decoder(factory)) return autoplug_try;
+        const std::string wanted = static_cast<BinContext*>(data)->input->host_.decode->gpu_decoder_for(caps);
+        if (!wanted.empty()) return wanted == gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(factory)) ? autoplug_try : autoplug_skip;
+        return is_gpu_decoder(factory) ? autoplug_skip : autoplug_try;
+    }), context);
+    // Before its pad is exposed and linked, a decoder asks decodebin what
+    // downstream takes: tell NVDEC it is CUDA memory (sscudascale's), or it
+    // would copy every full frame down to system memory.
+    if (cuda_scale) {
+        g_signal_connect(decode, "autoplug-query", G_CALLBACK(+[](GstElement*, GstPad*, GstElement* element, GstQuery* query,
+                                                                  gpointer data) -> gboolean {
+            GstElementFactory* factory = gst_element_get_factory(element);
+            if (GST_QUERY_TYPE(query) != GST_QUERY_CAPS || !factory || !is_gpu_decoder(factory)) return FALSE;
+            GstPad* sink = gst_element_get_static_pad(static_cast<BinContext*>(data)->cuda_scale, "sink");
+            GstCaps* filter = nullptr;
+            gst_query_parse_caps(query, &filter);
+            GstCaps* caps = gst_pad_query_caps(sink, filter);
+            gst_object_unref(sink);
+            gst_query_set_caps_result(query, caps);
+            gst_caps_unref(caps);
+            return TRUE;
+        }), context);
+    }
 
     g_signal_connect(decode, "source-setup", G_CALLBACK(on_source_setup), const_cast<Options*>(host_.options));
     g_signal_connect(decode, "pad-added", G_CALLBACK(+[](GstElement*, GstPad* pad, gpointer data) {
@@ -187,13 +240,33 @@ void Input::create_bin() {
         if (!caps) caps = gst_pad_query_caps(pad, nullptr);
         const bool video = caps && !gst_caps_is_empty(caps) &&
                            g_str_has_prefix(gst_structure_get_name(gst_caps_get_structure(caps, 0)), "video/");
-        if (caps) gst_caps_unref(caps);
-        if (!video) return;
-        GstPad* sink = gst_element_get_static_pad(context->convert, "sink");
+        if (!video) {
+            if (caps) gst_caps_unref(caps);
+            return;
+        }
+        // NVDEC's frames go through the GPU scaler; the CPU's straight to the converter.
+        const bool cuda = in_cuda_memory(caps) && context->cuda_scale;
+        GstPad* sink = gst_element_get_static_pad(cuda ? context->cuda_scale : context->convert, "sink");
         // A stream that changes codec mid-way (a new program in a TS) comes
         // back on a new pad after the old one went: link that one too.
-        if (!gst_pad_is_linked(sink) && GST_PAD_LINK_SUCCESSFUL(gst_pad_link(pad, sink))) context->video_linked = true;
+        if (!gst_pad_is_linked(sink) && GST_PAD_LINK_SUCCESSFUL(gst_pad_link(pad, sink))) {
+            GstPad* convert_sink = gst_element_get_static_pad(context->convert, "sink");
+            if (cuda && !gst_pad_is_linked(convert_sink)) gst_element_link(context->cuda_scale, context->convert);
+            gst_object_unref(convert_sink);
+            context->video_linked = true;
+            // The decoded format, as the decoder gives it (before any scaling).
+            gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, +[](GstPad*, GstPadProbeInfo* info, gpointer data) {
+                GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+                if (GST_EVENT_TYPE(event) == GST_EVENT_CAPS) {
+                    GstCaps* caps = nullptr;
+                    gst_event_parse_caps(event, &caps);
+                    static_cast<Input*>(data)->show_format(caps);
+                }
+                return GST_PAD_PROBE_OK;
+            }, context->input, nullptr);
+        }
         gst_object_unref(sink);
+        gst_caps_unref(caps);
     }), context);
     // All streams are known: without a video one, this input can never show anything.
     g_signal_connect(decode, "no-more-pads", G_CALLBACK(+[](GstElement*, gpointer data) {
@@ -243,11 +316,7 @@ void Input::create_bin() {
             if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_START || GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP) {
                 return GST_PAD_PROBE_DROP;
             }
-            if (GST_EVENT_TYPE(event) == GST_EVENT_CAPS) {
-                GstCaps* caps = nullptr;
-                gst_event_parse_caps(event, &caps);
-                input->show_format(caps);
-            } else if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
+            if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
                 // The stream ended (a file's end, or the camera closed it): reconnect from the main loop.
                 InputFailure failure = InputFailure::because(input->address_.network() ? "the camera ended the stream" : "end of file");
                 failure.link = failure.ended = true;

@@ -4,7 +4,8 @@
 //   start -> (frames) -> fail -> retry after a backoff (or as soon as a probe
 //   reaches the camera again) -> back -> ... -> remove
 //
-// Each attempt is its own GstBin (uridecodebin -> videoconvert -> leaky queue)
+// Each attempt is its own GstBin (uridecodebin -> [sscudascale when NVDEC
+// decodes] -> videoconvert -> leaky queue)
 // linked to the input's ssbatchmux pad. A failed attempt is torn down alone;
 // the mux pad stays, so the tile keeps its place and shows NO SIGNAL, and the
 // other inputs never notice. The pad is given back when the Input goes, which
@@ -24,6 +25,7 @@
 #include <string>
 
 #include "connect_probe.hpp"
+#include "decode_path.hpp"
 #include "input_address.hpp"
 #include "input_failure.hpp"
 #include "options.hpp"
@@ -38,6 +40,7 @@ public:
         GstElement* pipeline;
         GstElement* mux;
         const Options* options;
+        const DecodePath* decode;  // where its frames decode (the GPU path, or the CPU)
         std::function<void(const std::string&)> on_fatal;  // --require-all and an input failed at start
     };
 

@@ -122,6 +122,15 @@ std::vector<OptionSpec> pipeline_options(Options& o, bool& inputs_replace) {
          integer(o.workers, 0, 64)},
         {"--threads", "DETECT_THREADS", "N", "OpenCV's thread pool, shared by the workers (default 0: 1 with a worker per core, else all cores)",
          integer(o.threads, 0, 256)},
+        {"--gpu", "GPU_ID", "auto|none|N",
+         "decode and scale on NVIDIA GPU N (default auto: GPU 0, or the config's gpu-id, when usable; none: the CPU)",
+         [&o](const std::string& v) {
+             o.gpu.given = true;
+             if (v == "auto") return o.gpu.mode = GpuChoice::automatic, true;
+             if (v == "none" || v == "cpu") return o.gpu.mode = GpuChoice::none, true;
+             o.gpu.mode = GpuChoice::device;
+             return parse_int(v, 0, 63, o.gpu.device_id);
+         }},
         {"--duration", "DURATION", "SECONDS", "stop after this many seconds (default: run until stopped)", real(o.duration, 0, 1e9)},
         {"--rtsp-latency", "RTSP_LATENCY_MS", "MS", "jitter buffer per RTSP input in ms (default 200)", integer(o.rtsp_latency_ms, 0, 10000)},
         {"--reconnect-initial", "RECONNECT_INITIAL", "SECONDS", "first retry of a dropped input after (default 1)",

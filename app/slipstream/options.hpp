@@ -10,6 +10,15 @@ namespace slipstream {
 
 enum class OutputCodec { h264, h265 };
 
+// --gpu / GPU_ID: where inputs decode and scale. `automatic` takes GPU 0 (or the
+// config's gpu-id) when it is usable, else the CPU; `device` demands that GPU.
+struct GpuChoice {
+    enum Mode { automatic, none, device };
+    Mode mode = automatic;
+    int device_id = 0;
+    bool given = false;  // set by --gpu or GPU_ID; otherwise the config's gpu-id picks the device
+};
+
 struct Options {
     std::vector<std::string> inputs;  // RTSPINPUT, comma-separated
     OutputCodec codec = OutputCodec::h264;
@@ -31,6 +40,7 @@ struct Options {
     bool require_all = false;         // exit non-zero when an input fails at start
     std::string rtsp_user, rtsp_password;
     double reconnect_initial = 1.0, reconnect_max = 10.0;  // seconds
+    GpuChoice gpu;
     int rtsp_latency_ms = 200;        // jitter buffer of each input (rtspsrc's default of 2 s is far too long)
 };
 

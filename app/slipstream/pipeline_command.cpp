@@ -14,6 +14,9 @@
 #include <memory>
 
 #include "commands.hpp"
+#ifdef SS_HAVE_CUDA
+#include "cudascale/shared_context.hpp"
+#endif
 #include "console.hpp"
 #include "frame_report.hpp"
 #include "meta/running_time.hpp"
@@ -109,7 +112,7 @@ GstElement* make(const char* factory, const char* name = nullptr) {
     return e;
 }
 
-void build_pipeline(App& app, const ss::InferConfig& config) {
+void build_pipeline(App& app, const ss::InferConfig& config, DecodePath& decode) {
     const Options& o = app.options;
     app.pipeline = gst_pipeline_new("slipstream");
     app.mux = make("ssbatchmux", "mux");
@@ -127,6 +130,8 @@ void build_pipeline(App& app, const ss::InferConfig& config) {
     const int frame_w = std::max(o.width / grid.columns, config.input_width);
     const int frame_h = std::max(o.height / grid.rows, config.input_height);
     g_object_set(app.mux, "frame-width", frame_w, "frame-height", frame_h, "end-on-eos", FALSE, nullptr);
+    decode.frame_width = frame_w;  // on the GPU path frames come down at this size already
+    decode.frame_height = frame_h;
     gst_util_set_object_arg(G_OBJECT(app.mux), "fps", (std::to_string(o.fps) + "/1").c_str());
     g_object_set(app.infer, "config-file", config.config_file.c_str(), nullptr);
     if (o.interval) g_object_set(app.infer, "interval", *o.interval, nullptr);
@@ -280,12 +285,25 @@ int run_pipeline_command(int argc, char** argv) {
         }
     }
 
+    DecodePathChoice decode = choose_decode_path(o.gpu, config.gpu_id);
+    if (!decode.error.empty()) {
+        console::error(decode.error);
+        return 2;
+    }
+    console::say(decode.path.summary);
     try {
-        build_pipeline(app, config);
+        build_pipeline(app, config, decode.path);
     } catch (const ss::Error& e) {
         console::error(e.what());
         return 1;
     }
+#ifdef SS_HAVE_CUDA
+    if (decode.path.gpu) {
+        if (const std::string why = ssgst::share_cuda_context(app.pipeline, decode.path.device); !why.empty()) {
+            console::warn("GPU " + std::to_string(decode.path.device) + ": " + why + "; each camera's decoder makes its own");
+        }
+    }
+#endif
     app.loop = g_main_loop_new(nullptr, FALSE);
     GstBus* bus = gst_pipeline_get_bus(GST_PIPELINE(app.pipeline));
     const guint bus_watch = gst_bus_add_watch(bus, on_bus_message, &app);
@@ -295,7 +313,7 @@ int run_pipeline_command(int argc, char** argv) {
         console::error(error);
         return 1;
     }
-    app.sources = std::make_unique<Sources>(app.pipeline, app.mux, o, [&app](const std::string&) {
+    app.sources = std::make_unique<Sources>(app.pipeline, app.mux, o, decode.path, [&app](const std::string&) {
         app.exit_code = 1;
         g_main_loop_quit(app.loop);
     });

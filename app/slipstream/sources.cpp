@@ -8,8 +8,9 @@ namespace {
 constexpr guint watch_every_ms = 500;
 }  // namespace
 
-Sources::Sources(GstElement* pipeline, GstElement* mux, const Options& options, std::function<void(const std::string&)> on_fatal)
-    : options_(options), host_{pipeline, mux, &options_, std::move(on_fatal)} {
+Sources::Sources(GstElement* pipeline, GstElement* mux, const Options& options, const DecodePath& decode,
+                 std::function<void(const std::string&)> on_fatal)
+    : options_(options), decode_(decode), host_{pipeline, mux, &options_, &decode_, std::move(on_fatal)} {
     // The mux pads of the configured inputs exist before the pipeline starts.
     for (const auto& uri : options_.inputs) inputs_.push_back(make_input(uri));
 }

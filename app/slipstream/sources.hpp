@@ -18,7 +18,8 @@ namespace slipstream {
 class Sources {
 public:
     // on_fatal: called (in the main loop) when --require-all is set and an input failed at start.
-    Sources(GstElement* pipeline, GstElement* mux, const Options& options, std::function<void(const std::string&)> on_fatal);
+    Sources(GstElement* pipeline, GstElement* mux, const Options& options, const DecodePath& decode,
+            std::function<void(const std::string&)> on_fatal);
     ~Sources();
     Sources(const Sources&) = delete;
     Sources& operator=(const Sources&) = delete;
@@ -41,6 +42,7 @@ private:
     static gboolean watchdog(gpointer self);
 
     Options options_;  // outlives the inputs, which read it
+    DecodePath decode_;
     Input::Host host_;
     std::vector<std::shared_ptr<Input>> inputs_;
     int next_index_ = 0;

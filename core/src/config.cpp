@@ -219,7 +219,7 @@ const std::set<std::string> supported_property_keys = {
     "onnx-file", "labelfile-path", "backend", "net-scale-factor", "offsets", "model-color-format",
     "infer-dims", "network-input-order", "batch-size", "interval", "num-detected-classes", "cluster-mode",
     "maintain-aspect-ratio", "symmetric-padding", "filter-out-class-ids", "parse-bbox-func-name",
-    "output-blob-names",
+    "output-blob-names", "gpu-id",
 };
 
 const std::set<std::string> supported_class_keys = {
@@ -391,6 +391,7 @@ InferConfig load_infer_config(const fs::path& file) {
 
     if (auto v = ini.integer(prop, "network-input-order", 0, 1)) config.network_input_order = static_cast<InputOrder>(*v);
     if (auto v = ini.integer(prop, "batch-size", 1, 64)) config.batch_size = static_cast<int>(*v);
+    if (auto v = ini.integer(prop, "gpu-id", 0, 63)) config.gpu_id = static_cast<int>(*v);
     if (ini.value(prop, "interval") == "auto") {
         config.interval = InferConfig::interval_auto;
     } else if (auto v = ini.integer(prop, "interval", 0, 1000)) {

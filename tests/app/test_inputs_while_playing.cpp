@@ -137,7 +137,7 @@ TEST_F(InputsWhilePlaying, AnInputAddedAndRemovedWhilePlaying) {
     slipstream::Options options;
     options.inputs = {video_};
     bool fatal = false;
-    sources_ = std::make_unique<slipstream::Sources>(pipeline_, mux_, options, [&](const std::string&) { fatal = true; });
+    sources_ = std::make_unique<slipstream::Sources>(pipeline_, mux_, options, slipstream::DecodePath{}, [&](const std::string&) { fatal = true; });
     BufferCount first, second;
     ASSERT_EQ(frames_into("sink_0", first), 0);
     sources_->start();

@@ -60,6 +60,7 @@ TEST(Config, ReadsEveryPropertyKey) {
         "infer-dims=3;320;256\n"
         "network-input-order=1\n"
         "batch-size=4\n"
+        "gpu-id=1\n"
         "interval=2\n"
         "num-detected-classes=3\n"
         "cluster-mode=4\n"
@@ -73,6 +74,7 @@ TEST(Config, ReadsEveryPropertyKey) {
     EXPECT_EQ(c.onnx_file, dir / "model.onnx");
     EXPECT_EQ(c.labelfile_path, dir / "labels.txt");
     EXPECT_EQ(c.backend, "opencv");
+    EXPECT_EQ(c.gpu_id, 1);
     EXPECT_FLOAT_EQ(c.net_scale_factor, 0.5f);
     EXPECT_FLOAT_EQ(c.offsets[0], 1.f);
     EXPECT_FLOAT_EQ(c.offsets[1], 2.5f);
@@ -103,6 +105,7 @@ TEST(Config, DefaultsAndShorthands) {
     EXPECT_EQ(c.backend, "opencv");
     EXPECT_EQ(c.parser, "nanodet");
     EXPECT_EQ(c.batch_size, 1);
+    EXPECT_FALSE(c.gpu_id.has_value()) << "no gpu-id: the app decides";
     EXPECT_EQ(c.interval, -1);
     EXPECT_FLOAT_EQ(c.net_scale_factor, 1.f);
     for (float o : c.offsets) EXPECT_FLOAT_EQ(o, 7.f);  // one offset applies to all channels

@@ -57,6 +57,7 @@ struct InferConfig {
     int input_channels = 3, input_height = 0, input_width = 0;
     InputOrder network_input_order = InputOrder::nchw;
     int batch_size = 1;
+    std::optional<int> gpu_id;    // nvinfer's gpu-id: the GPU the app uses when neither --gpu nor GPU_ID says
     int interval = 0;             // frames skipped between detections, or interval_auto
     int num_detected_classes = 0;
     ClusterMode cluster_mode = ClusterMode::nms;

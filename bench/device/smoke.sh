@@ -30,3 +30,30 @@ for gpu in 0 none; do
 done
 kill $camsim
 wait
+
+# 3. Reconnect on the GPU path: the cameras go away for 10 s and come back.
+if [ -n "${FAULTS:-1}" ]; then
+    echo "== reconnect on the GPU path (GST_GL_WINDOW=${GL_WINDOW:-unset})"
+    start_camsim() {
+        "$b/bin/slipstream-camsim" --count 2 --width 1920 --height 1080 --fps 30 --bitrate 4M --port 8555 "$carry/vtest.mp4" >>"$out/camsim2.log" 2>&1 &
+        camsim=$!
+    }
+    start_camsim
+    for _ in $(seq 60); do grep -q "ready" "$out/camsim2.log" 2>/dev/null && break; sleep 1; done
+    ${GL_WINDOW:+env GST_GL_WINDOW=$GL_WINDOW} "$b/bin/slipstream" --gpu 0 --input rtsp://127.0.0.1:8555/cam0,rtsp://127.0.0.1:8555/cam1 \
+        --port 8601 --bind 127.0.0.1 --duration 40 --show-frames no --metadata "$out/meta-faults.jsonl" >"$out/slipstream-faults.log" 2>&1 &
+    slip=$!
+    sleep 12; kill $camsim; wait $camsim 2>/dev/null
+    sleep 10; start_camsim
+    wait $slip; echo "exit $?"
+    kill $camsim; wait $camsim 2>/dev/null
+    grep -v "^0:" "$out/slipstream-faults.log" | head -30
+    # Frames of each camera shown before the cut and after the cameras came back.
+    python3 - "$out/meta-faults.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+for stream in sorted({r["stream"] for r in rows}):
+    mine = [r for r in rows if r["stream"] == stream]
+    print("stream %d: %d frames, last pts %.1f s" % (stream, len(mine), max(r["pts"] for r in mine)))
+PY
+fi

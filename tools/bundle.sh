@@ -9,10 +9,13 @@
 #
 # Unpacked, it holds:
 #   bin/slipstream, bin/slipstream-camsim   start scripts (set the paths below, then exec)
+#   bin/gst-launch-1.0                      GStreamer's own, on the bundle's plugins
+#   bin/slipstream-bench-gpu                the GPU benchmark (bench/gpu.sh; needs python3)
 #   libexec/                                the programs and GStreamer's plugin scanner
 #   lib/                                    every library they need but glibc and libstdc++
 #   lib/gstreamer-1.0/                      the GStreamer plugins slipstream uses, ours too
-#   share/slipstream/                       default detector (config, labels, model), licences
+#   share/slipstream/                       default detector (config, labels, model), licences,
+#                                           VERSION, bench/ (gpu.sh, gpu.py, bench.py, benchlib/)
 #
 # Kept lean on purpose (the archive must stay under 60 MiB):
 # - no gst-libav: its libavfilter/libavformat closure is ~60 MB compressed;
@@ -30,7 +33,7 @@ while (($#)); do
   case "$1" in
     --build) build=$(cd "$2" && pwd); shift 2 ;;
     --output) output=$2; shift 2 ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bundle: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -57,12 +60,16 @@ our_plugin=$build/gst/libgstslipstream.so
 for f in "${programs[@]}" "$our_plugin"; do
   [[ -f $f ]] || die "$f is missing: build first (./setup.sh --no-run)"
 done
+# GStreamer's command line, for bench/gpu.sh's decode runs and latency viewer.
+gst_launch=$(command -v gst-launch-1.0 || true)
+[[ -n $gst_launch ]] || die "gst-launch-1.0 is not installed (apt install gstreamer1.0-tools; ./setup.sh does)"
 model=$("$root/tools/fetch_model.sh" --print-path)
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 top=$stage/slipstream
 mkdir -p "$top"/{bin,libexec,lib/gstreamer-1.0,lib/gio-modules,share/slipstream/configs/default,share/slipstream/licenses}
+mkdir -p "$top/share/slipstream/bench/benchlib"
 
 plugin_files=()
 for p in "${plugins[@]}"; do
@@ -72,7 +79,7 @@ for p in "${plugins[@]}"; do
 done
 
 # Our binaries without their debug info; the system's are stripped already.
-for f in "${programs[@]}" "$scanner"; do
+for f in "${programs[@]}" "$scanner" "$gst_launch"; do
   cp "$f" "$top/libexec/"
 done
 cp "$our_plugin" "${plugin_files[@]}" "$top/lib/gstreamer-1.0/"
@@ -101,11 +108,23 @@ done < <(cat "$stage/libs"; printf '%s\n' "${plugin_files[@]}") | sort -u | whil
   [[ -f /usr/share/doc/$pkg/copyright ]] && cp "/usr/share/doc/$pkg/copyright" "$top/share/slipstream/licenses/$pkg.copyright"
 done
 cp "$root/tools/bundle/README" "$top/README"
+# What the bundle was built from, for the benchmark's results.
+{
+  echo "$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown) built $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+} >"$top/share/slipstream/VERSION"
 
-for program in slipstream slipstream-camsim; do
+# The GPU benchmark: python3 with its standard library runs it; it starts the
+# programs through their start scripts in bin/.
+cp "$root/bench/gpu.sh" "$root/bench/gpu.py" "$root/bench/bench.py" "$top/share/slipstream/bench/"
+cp "$root"/bench/benchlib/*.py "$top/share/slipstream/bench/benchlib/"
+chmod +x "$top/share/slipstream/bench/gpu.sh"
+
+for program in slipstream slipstream-camsim gst-launch-1.0; do
   sed "s/@PROGRAM@/$program/" "$root/tools/bundle/start.sh.in" >"$top/bin/$program"
   chmod +x "$top/bin/$program"
 done
+cp "$root/tools/bundle/bench-gpu.sh" "$top/bin/slipstream-bench-gpu"
+chmod +x "$top/bin/slipstream-bench-gpu"
 
 mkdir -p "$(dirname "$output")"
 tar -C "$stage" -cf - slipstream | xz -T0 -6 >"$output.part"

@@ -229,12 +229,13 @@ EncodeShape resolve_shape(const StreamRequest& request, const SourceVideo& sourc
         shape.height = round_down_even(source.height);
     }
     shape.fps = request.fps ? request.fps : source.fps ? source.fps : kFallbackFps;
-    const int stamp_cell = request.stamp_cell > 0 ? request.stamp_cell : stamp_cell_size(shape.width);
-    if (request.stamp && (shape.width < kStampCells * stamp_cell || shape.height < stamp_cell)) {
-        throw InputError("--stamp needs frames at least " + std::to_string(kStampCells * stamp_cell) +
-                         " pixels wide and " + std::to_string(stamp_cell) + " high, but " +
+    const StampPlacement placement{request.stamp_cell, request.stamp_bottom, request.stamp_shape};
+    const int stamp_w = stamp_width(placement, shape.width), stamp_h = stamp_height(placement, shape.width);
+    if (request.stamp && (shape.width < stamp_w || shape.height < stamp_h)) {
+        throw InputError("--stamp needs frames at least " + std::to_string(stamp_w) + " pixels wide and " +
+                         std::to_string(stamp_h) + " high, but " +
                          request.file + " would be " + std::to_string(shape.width) + "x" +
-                         std::to_string(shape.height) + "; pass a larger --width");
+                         std::to_string(shape.height) + "; pass a larger --width or a smaller --stamp-cell");
     }
     return shape;
 }
@@ -378,7 +379,7 @@ std::shared_ptr<EncodedStream> encode_file(const StreamRequest& request, const s
     StampProbe stamp;
     if (request.stamp) {
         gst_video_info_set_format(&stamp.info, GST_VIDEO_FORMAT_I420, shape.width, shape.height);
-        stamp.placement = {request.stamp_cell, request.stamp_bottom};
+        stamp.placement = {request.stamp_cell, request.stamp_bottom, request.stamp_shape};
         GstPad* encoder_sink = gst_element_get_static_pad(encoder, "sink");
         gst_pad_add_probe(encoder_sink, GST_PAD_PROBE_TYPE_BUFFER, StampProbe::on_buffer, &stamp, nullptr);
         gst_object_unref(encoder_sink);
@@ -483,6 +484,7 @@ std::string StreamRequest::identity() const {
     // Appended only when set, so streams cached before these options keep their keys.
     if (stamp && stamp_cell > 0) text << "|stamp-cell=" << stamp_cell;
     if (stamp && stamp_bottom) text << "|stamp-position=bottom";
+    if (stamp && stamp_shape == StampShape::block) text << "|stamp-shape=block";
     return text.str();
 }
 

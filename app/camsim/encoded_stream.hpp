@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "frame_stamp.hpp"
 #include "options.hpp"
 
 namespace ss::camsim {
@@ -23,6 +24,7 @@ struct StreamRequest {
     bool stamp = false;
     int stamp_cell = 0;         // 0: default for the width
     bool stamp_bottom = false;
+    StampShape stamp_shape = StampShape::row;
     double duration_s = 0;  // 0: whole file
 
     // Everything that changes the encoded bytes except the file's contents,

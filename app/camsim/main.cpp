@@ -62,6 +62,7 @@ int run(const Options& options, StopState& stop) {
         request.stamp = options.stamp;
         request.stamp_cell = options.stamp_cell;
         request.stamp_bottom = options.stamp_bottom;
+        request.stamp_shape = options.stamp_shape;
         request.duration_s = options.duration_s;
         auto& stream = streams_by_identity[request.identity()];
         if (!stream) stream = load_or_encode(request, cache_dir, stop_requested);

@@ -90,7 +90,8 @@ std::string usage_text() {
     return R"(Usage: slipstream-camsim [--port 8555] [--address 127.0.0.1] [--count N]
          [--codec h264|h265] [--width W] [--height H] [--fps F] [--bitrate BPS]
          [--duration SECONDS] [--stamp] [--stamp-cell PIXELS]
-         [--stamp-position top|bottom] [--send-log FILE]
+         [--stamp-position top|bottom] [--stamp-shape row|block]
+         [--send-log FILE]
          [--auth USER:PASS] FILE...
 
 Serves video files as simulated live IP cameras over RTSP:
@@ -119,9 +120,13 @@ Options:
                       top-left corner of every frame (layout documented in
                       app/camsim/frame_stamp.hpp)
   --stamp-cell PIXELS cell size of the stamp, even, 8 to 256 (default:
-                      2 * floor(width / 128), at least 8); implies --stamp
+                      2 * floor(width / 128) for a row, 2 * floor(width / 40)
+                      for a block, at least 8); implies --stamp
   --stamp-position P  top or bottom edge of the frame (default top);
                       implies --stamp
+  --stamp-shape S     row: one row of 29 cells (default); block: the same
+                      cells as 8 x 4 larger ones in the corner, readable in a
+                      picture shrunk 16 times or more; implies --stamp
   --send-log FILE     append "cam<i> <counter> <CLOCK_REALTIME ns>" to FILE
                       for every access unit sent (counter as in --stamp)
   --auth USER:PASS    require this login (basic or digest) from every client,
@@ -210,6 +215,10 @@ Options parse_options(int argc, char** argv) {
         } else if (flag == "--stamp-position") {
             if (value != "top" && value != "bottom") bad_value(flag, value, "top or bottom");
             options.stamp_bottom = value == "bottom";
+            options.stamp = true;
+        } else if (flag == "--stamp-shape") {
+            if (value != "row" && value != "block") bad_value(flag, value, "row or block");
+            options.stamp_shape = value == "block" ? StampShape::block : StampShape::row;
             options.stamp = true;
         } else if (flag == "--auth") {
             const size_t colon = value.find(':');

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "frame_stamp.hpp"
+
 namespace ss::camsim {
 
 enum class Codec { h264, h265 };
@@ -32,7 +34,8 @@ struct Options {
     double duration_s = 0;     // 0: loop the whole file
     bool stamp = false;
     int stamp_cell = 0;         // 0: the default size for the frame width
-    bool stamp_bottom = false;  // strip along the bottom edge
+    bool stamp_bottom = false;  // stamp along the bottom edge
+    StampShape stamp_shape = StampShape::row;
     std::string send_log_path;
     std::string auth_user, auth_password;  // --auth: clients must log in (basic or digest)
     std::vector<std::string> files;

@@ -11,14 +11,14 @@ class Camsim:
     """Starts slipstream-camsim on a free port and waits until it serves (a first
     run encodes and caches each stream, which can take a minute at 1080p)."""
 
-    def __init__(self, binary, count, extra=(), name="camsim", send_log=None, video=SAMPLE, ready_timeout=900):
+    def __init__(self, binary, count, extra=(), name="camsim", send_log=None, video=SAMPLE, ready_timeout=900, env=None):
         args = [binary, "--port", "0", "--address", "127.0.0.1", "--count", str(count)] + list(extra)
         if send_log:
             if os.path.exists(send_log):
                 os.unlink(send_log)
             args += ["--send-log", send_log]
         args.append(video)
-        self.child = Child(args, name)
+        self.child = Child(args, name, env=env)
         self.child.wait_for(lambda l: l.strip() == "ready", ready_timeout, "'ready'")
         self.urls = []
         self.shape = None

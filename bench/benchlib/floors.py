@@ -6,14 +6,14 @@
   encode   x264enc with slipstream's settings on 1200x600 I420 at 30 fps,
            CPU per encoded frame
 
-All CPU time is process CPU (utime + stime), never wall time."""
+All CPU time is process CPU (utime + stime), never wall time.
+
+cv2 and numpy are imported where used: bench/gpu.py imports bench.py, and
+with it this module, on machines with only Python's standard library."""
 import json
 import os
 import subprocess
 import time
-
-import cv2
-import numpy as np
 
 from .layout import fit_inside, tiles_layout
 from .proc import Child, CpuWindow, prioritize, sleep_until
@@ -113,6 +113,9 @@ def make_output_frames(path, video, cameras, camera_size, camera_fps, seconds, w
     the sample video in each tile (letterboxed to the camera's shape as camsim
     does, repeating frames when the camera rate is below the output rate) and
     a darkened statistics bar with text on each tile."""
+    import cv2
+    import numpy as np
+
     capture = cv2.VideoCapture(video)
     source = []
     while len(source) < int(seconds * camera_fps) + 1:

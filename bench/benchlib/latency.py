@@ -10,11 +10,13 @@ the time from its send to the first output picture that shows it.
 Tile geometry follows sstiler: rows = floor(sqrt n), columns = ceil(n/rows),
 each camera fitted into its cell keeping its aspect ratio, centred. The stamp
 sits along the bottom edge of each camera picture, away from the statistics
-bar over the top of each tile. Layout: app/camsim/frame_stamp.hpp."""
+bar over the top of each tile. Layout: app/camsim/frame_stamp.hpp.
+
+numpy and cv2 are imported where used, so that bench/gpu.py can import this
+module (for glass_to_glass) with only Python's standard library; its own
+pure-Python reader is in stamps.py."""
 import threading
 import time
-
-import numpy as np
 
 from .layout import fit_inside, tiles_layout
 from .metadata import percentile
@@ -39,6 +41,8 @@ class StampReader:
 
     def read(self, luma):
         """Counter of each tile (None where unreadable: covered, blurred, torn)."""
+        import numpy as np
+
         out = []
         for y, xs, r in self.points:
             band = luma[y - r:y + r + 1].astype(np.float32)

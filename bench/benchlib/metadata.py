@@ -74,9 +74,14 @@ def window_stats(records, t0, t1, streams, edge_s=10.0):
     latency of the first and last edge_s seconds (growth check)."""
     inside = [(t, r) for t, r in records if t0 <= t <= t1]
     seconds = t1 - t0
+    # One pass to sort the lines by camera (a hundred cameras make tens of
+    # thousands of lines a run).
+    by_stream = {}
+    for _, r in inside:
+        by_stream.setdefault(r.get("stream"), []).append(r)
     per_stream = []
     for s in range(streams):
-        mine = [r for _, r in inside if r.get("stream") == s]
+        mine = by_stream.get(s, [])
         numbers = [r["frame"] for r in mine]
         per_stream.append({
             # Frames shown: one metadata line per camera frame that made it into a batch.

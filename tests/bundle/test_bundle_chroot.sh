@@ -1,7 +1,8 @@
 #!/bin/bash
 # The portable bundle on a machine with nothing installed: a bare Debian 12
 # minbase chroot (debootstrap) gets only the unpacked bundle, a JPEG and an
-# MP4, then runs `slipstream --help`, `slipstream detect` on the JPEG, and
+# MP4, then runs `slipstream --help`, `gst-launch-1.0 --version` and a test
+# pipeline (what bench/gpu.sh runs), `slipstream detect` on the JPEG, and
 # camsim -> slipstream, read by ffprobe from outside the chroot over loopback.
 #
 # usage: test_bundle_chroot.sh BUILD_DIR
@@ -65,6 +66,20 @@ in_jail() { env -i HOME=/root PATH=/usr/bin:/bin "$chroot_cmd" "$jail" "$@"; }
 echo "== slipstream --help"
 in_jail /opt/slipstream/bin/slipstream --help >"$work/help.txt"
 grep -q RTSPINPUT "$work/help.txt" || { cat "$work/help.txt"; echo "FAIL: --help does not describe RTSPINPUT"; exit 1; }
+
+echo "== gst-launch-1.0"
+in_jail /opt/slipstream/bin/gst-launch-1.0 --version >"$work/gst-version.txt"
+cat "$work/gst-version.txt"
+grep -q '^GStreamer 1\.' "$work/gst-version.txt" || { echo "FAIL: gst-launch-1.0 --version printed no GStreamer version"; exit 1; }
+# The elements bench/gpu.sh's viewer uses (the bundle's plugins, its own registry).
+in_jail /opt/slipstream/bin/gst-launch-1.0 -q videotestsrc num-buffers=10 ! video/x-raw,width=320,height=240 ! \
+  x264enc ! h264parse ! openh264dec ! videoconvert ! video/x-raw,format=GRAY8 ! fdsink fd=1 >"$work/gray.raw" ||
+  { echo "FAIL: gst-launch-1.0 could not run a test pipeline"; exit 1; }
+gray_bytes=$(stat -c %s "$work/gray.raw")
+((gray_bytes == 10 * 320 * 240)) || { echo "FAIL: the test pipeline gave $gray_bytes bytes, want $((10 * 320 * 240))"; exit 1; }
+echo "ok: 10 GRAY8 pictures through x264enc -> openh264dec"
+[[ -x $jail/opt/slipstream/bin/slipstream-bench-gpu && -f $jail/opt/slipstream/share/slipstream/bench/gpu.py ]] ||
+  { echo "FAIL: the bundle lacks the GPU benchmark (bin/slipstream-bench-gpu, share/slipstream/bench/gpu.py)"; exit 1; }
 
 echo "== slipstream detect"
 in_jail /opt/slipstream/bin/slipstream detect /tmp/street.jpg >"$work/detect.json"

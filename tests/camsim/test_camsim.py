@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """End-to-end checks of slipstream-camsim over real RTSP, read with ffprobe/ffmpeg.
 
-Usage: test_camsim.py CAMSIM_BINARY serve|bad-input
+Usage: test_camsim.py CAMSIM_BINARY serve|bad-input|stamp-block
 
 serve:     two cameras (h264 768x576@10, h265 640x360@15, frame stamps and a
            send log on), checks codec, size and frame rate of each, two
@@ -9,6 +9,11 @@ serve:     two cameras (h264 768x576@10, h265 640x360@15, frame stamps and a
            log, and a fast clean exit on SIGTERM.
 bad-input: bad files and options end with exit status 2 and a one-line
            message naming the problem.
+stamp-block: a 1080p camera with the block stamp (--stamp-shape block) at
+           the bottom, read by the benchmark's pure-Python reader
+           (bench/benchlib/stamps.py) at full size and shrunk as slipstream
+           shows it as one of 100 tiles in 1200x600 (107x60 pixels): the
+           counters follow each other and match the send log.
 
 Every wait has a timeout, and camsim is killed whatever happens (also if this
 script is killed), so a hang fails the test instead of blocking it. Checks
@@ -171,6 +176,67 @@ def check_stamps(camera_index, camera, send_log_path):
     print("ok stamp: cam%d counters %s match the send log" % (camera_index, valid), flush=True)
 
 
+def decode_block_stamps(url, frames, filters, reader, size):
+    """Counters read by bench/benchlib/stamps.py from ffmpeg's grey pictures."""
+    command = ["ffmpeg", "-nostdin", "-v", "error", "-rtsp_transport", "tcp", "-timeout", "10000000", "-i", url,
+               "-frames:v", str(frames), "-fps_mode", "passthrough"]
+    if filters:
+        command += ["-vf", filters]
+    command += ["-f", "rawvideo", "-pix_fmt", "gray", "-"]
+    try:
+        result = subprocess.run(command, capture_output=True, timeout=CLIENT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        fail("stamp: ffmpeg did not finish within %d s" % CLIENT_TIMEOUT_S)
+    check(result.returncode == 0, "stamp: ffmpeg failed: %s" % result.stderr.decode(errors="replace").strip())
+    frame_size = size[0] * size[1]
+    return [reader.read(result.stdout[i * frame_size:(i + 1) * frame_size], size[0])[0]
+            for i in range(len(result.stdout) // frame_size)]
+
+
+def test_stamp_block(binary):
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+    from benchlib.layout import fit_inside, tiles_layout
+    from benchlib.stamps import TileStamps
+
+    env = dict(os.environ)
+    fps = 15
+    with tempfile.TemporaryDirectory(prefix="camsim-test-") as scratch:
+        env.setdefault("SLIPSTREAM_CACHE", os.path.join(scratch, "cache"))
+        send_log = os.path.join(scratch, "send.log")
+        camsim = Camsim(binary, ["--port", "0", "--width", "1920", "--height", "1080", "--fps", str(fps),
+                                 "--bitrate", "4M", "--duration", str(LOOP_SECONDS), "--stamp-shape", "block",
+                                 "--stamp-position", "bottom", "--send-log", send_log, SAMPLE], env)
+        try:
+            camsim.wait_ready()
+            camera = parse_camera_lines(camsim.lines)[0]
+            check((camera["width"], camera["height"]) == (1920, 1080), "camera line: %s" % camera)
+            # As slipstream shows camera 0 of 100 in 1200x600: scaled down by area
+            # to its working size, then bilinear into the tile (sstiler).
+            px, py, pw, ph = fit_inside(1920, 1080, tiles_layout(100, 1200, 600)[0])
+            shrink = ("scale=416:234:flags=area,scale=%d:%d:flags=bilinear,pad=1200:600:%d:%d" % (pw, ph, px, py))
+            readings = [
+                ("full size", None, TileStamps(1, (1920, 1080), shape="block", bottom=True, out_size=(1920, 1080)),
+                 (1920, 1080)),
+                ("a %dx%d tile of 100" % (pw, ph), shrink,
+                 TileStamps(100, (1920, 1080), shape="block", bottom=True, tiles=[0]), (1200, 600)),
+            ]
+            loop_frames = math.ceil(LOOP_SECONDS * fps)
+            for name, filters, reader, size in readings:
+                counters = decode_block_stamps(camera["url"], 12, filters, reader, size)
+                valid = [c for c in counters if c is not None]
+                check(len(valid) >= 10, "block stamp, %s: only %d of %d frames readable: %s" %
+                      (name, len(valid), len(counters), counters))
+                for a, b in zip(valid, valid[1:]):
+                    check(1 <= (b - a) % loop_frames <= 3, "block stamp, %s: out of sequence: %s" % (name, counters))
+                with open(send_log) as log:
+                    sent = {int(p[1]) for p in (line.split() for line in log) if len(p) == 3 and p[0] == "cam0"}
+                missing = [c for c in valid if c not in sent]
+                check(not missing, "block stamp, %s: counters %s not in the send log" % (name, missing))
+                print("ok block stamp, %s (cells %s px): %s" % (name, reader.cell_px[0], valid), flush=True)
+        finally:
+            camsim.kill()
+
+
 def test_serve(binary):
     env = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="camsim-test-") as scratch:
@@ -256,7 +322,7 @@ def test_bad_input(binary):
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in ("serve", "bad-input"):
+    if len(sys.argv) != 3 or sys.argv[2] not in ("serve", "bad-input", "stamp-block"):
         print(__doc__)
         return 2
     binary = sys.argv[1]
@@ -264,6 +330,8 @@ def main():
     check(os.path.exists(SAMPLE), "sample video missing: %s (install opencv-doc)" % SAMPLE)
     if sys.argv[2] == "serve":
         test_serve(binary)
+    elif sys.argv[2] == "stamp-block":
+        test_stamp_block(binary)
     else:
         test_bad_input(binary)
     print("PASS", flush=True)

@@ -255,6 +255,12 @@ void route_core_logs() {
 
 int run_pipeline_command(int argc, char** argv) {
     using namespace slipstream;
+    // NVIDIA's decoders look for an OpenGL display when they open; without a
+    // Wayland session GStreamer's default tries Wayland anyway and libwayland
+    // prints "XDG_RUNTIME_DIR is invalid or not set" once per camera (seen on
+    // a GPU server). X11 fails quietly where there is none. A setting of the
+    // user's own wins.
+    if (!g_getenv("WAYLAND_DISPLAY")) g_setenv("GST_GL_WINDOW", "x11", FALSE);
     gst_init(&argc, &argv);
     auto parsed = parse_options(argc, argv);
     if (parsed.exit_now) {

@@ -1,0 +1,10 @@
+#!/bin/bash
+# On the lent GPU machine (device tool): the reconnect check, then the GPU
+# benchmark from the bundle. Carries build-device/ as for smoke.sh.
+set -u
+out=${OUT:-/tmp/out}
+PHASES=faults bash "$(dirname "$0")/smoke.sh"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+/tmp/ss/slipstream/bin/slipstream-bench-gpu --video "$(pwd)/build-device/vtest.mp4" --out "$out" ${BENCH_ARGS:-} 2>"$out/bench-progress.log"
+echo "bench exit $?"
+tail -5 "$out/bench-progress.log"

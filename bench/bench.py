@@ -31,6 +31,7 @@ from benchlib import floors  # noqa: E402
 from benchlib.cameras import SAMPLE, Camsim  # noqa: E402
 from benchlib.latency import StampReader, Viewer, glass_to_glass  # noqa: E402
 from benchlib.metadata import MetadataTail, tracking_stats, window_stats  # noqa: E402
+from benchlib.table import render  # noqa: E402
 from benchlib.proc import Child, CpuWindow, free_port, machine_busy, sleep_until  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
@@ -678,7 +679,7 @@ def table(results):
             + capacity_rows(results.get("capacity"), results.get("peer_capacity"))
             + tracking_rows(results.get("tracking", []))
             + machine_rows(results))
-    return render(rows)
+    return render(HEADER, rows)
 
 
 HEADER = ("section", "measure", "slipstream", "peer", "ratio", "target", "status")
@@ -686,17 +687,6 @@ HEADER = ("section", "measure", "slipstream", "peer", "ratio", "target", "status
 
 def row(section, measure, ours, peer="", ratio="", target="", status=""):
     return (section, measure, ours, peer, ratio, target, status)
-
-
-def render(rows):
-    """Columns padded to their widest cell, a rule under the header."""
-    widths = [max(len(str(r[i])) for r in rows + [HEADER]) for i in range(len(HEADER))]
-    lines = []
-    for i, r in enumerate([HEADER] + rows):
-        lines.append(" | ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
-        if i == 0:
-            lines.append("-+-".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def floor_rows(f):

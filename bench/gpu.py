@@ -60,6 +60,7 @@ from benchlib.latency import glass_to_glass  # noqa: E402
 from benchlib.metadata import MetadataTail, percentile, window_stats  # noqa: E402
 from benchlib.proc import Child, CpuWindow, free_port, sleep_until  # noqa: E402
 from benchlib.stamps import GstViewer, TileStamps  # noqa: E402
+from benchlib.table import render  # noqa: E402
 
 OUT_W, OUT_H, OUT_FPS = 1200, 600, 30
 CAM_W, CAM_H, CAM_FPS, CAM_BITRATE = 1920, 1080, 30, "4M"
@@ -908,16 +909,6 @@ def gpu_text(g):
 HEADER = ("section", "measure", "value", "target", "status")
 
 
-def render(rows):
-    widths = [max(len(str(r[i])) for r in rows + [HEADER]) for i in range(len(HEADER))]
-    lines = []
-    for i, r in enumerate([HEADER] + rows):
-        lines.append(" | ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
-        if i == 0:
-            lines.append("-+-".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def status(ok):
     return "met" if ok else "MISSED"
 
@@ -1017,7 +1008,7 @@ def table(results):
         results.get("runtime_s"), "" if results.get("complete") else " (incomplete)"), "", ""))
     for e in results.get("errors", []):
         rows.append(("error", e["section"], one_line(e["error"], 220), "", ""))
-    return render(rows)
+    return render(HEADER, rows)
 
 
 def main():

@@ -1,5 +1,6 @@
 #include "decode_path.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #ifdef SS_HAVE_CUDA
@@ -62,9 +63,13 @@ DecodePathChoice choose_decode_path(const GpuChoice& choice, std::optional<int> 
 #else
     const ss::cuda::Devices devices = ss::cuda::find_devices();
     if (devices.list.empty()) return unusable(devices.why_none);
-    if (device >= static_cast<int>(devices.list.size())) {
-        return unusable(gpu + " does not exist (this machine has " + std::to_string(devices.list.size()) + " NVIDIA GPU" +
-                        (devices.list.size() == 1 ? "" : "s") + ", numbered from 0)");
+    // The list leaves out GPUs this build cannot use: find the device by its number, not its position.
+    const auto found = std::find_if(devices.list.begin(), devices.list.end(),
+                                    [device](const ss::cuda::DeviceInfo& d) { return d.index == device; });
+    if (found == devices.list.end()) {
+        std::string usable;
+        for (const auto& d : devices.list) usable += (usable.empty() ? "" : ", ") + std::to_string(d.index);
+        return unusable(gpu + " is not there or not usable by this build (usable: GPU " + usable + ")");
     }
     path.h264_decoder = nvdec_name("h264", device);
     path.h265_decoder = nvdec_name("h265", device);
@@ -76,7 +81,7 @@ DecodePathChoice choose_decode_path(const GpuChoice& choice, std::optional<int> 
     if (!has_factory(path.h265_decoder)) path.h265_decoder.clear();  // H.265 then decodes on the CPU, said per input
     path.gpu = true;
     path.device = device;
-    path.summary = "Decoding and scaling on " + gpu + " (" + devices.list[device].name + ", NVDEC" +
+    path.summary = "Decoding and scaling on " + gpu + " (" + found->name + ", NVDEC" +
                    (choice.given || config_gpu_id ? "" : ": found automatically; --gpu none for the CPU") + ")";
     return result;
 #endif

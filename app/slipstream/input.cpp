@@ -174,7 +174,12 @@ void Input::create_bin() {
     GstElement* queue = gst_element_factory_make("queue", nullptr);
     GstElement* cuda_scale = host_.decode->gpu ? gst_element_factory_make("sscudascale", nullptr) : nullptr;
     if (!decode || !convert || !queue || (host_.decode->gpu && !cuda_scale)) {
-        console::error("GStreamer elements uridecodebin/videoconvert/queue/sscudascale are missing; run ./setup.sh");
+        console::error(host_.decode->gpu && !cuda_scale ? "slipstream's sscudascale element is missing from this build; rebuild with the CUDA toolkit or run with --gpu none"
+                                                        : "GStreamer elements uridecodebin/videoconvert/queue are missing; run ./setup.sh");
+        for (GstElement* e : {decode, convert, queue, cuda_scale}) {
+            if (e) gst_object_unref(gst_object_ref_sink(e));
+        }
+        gst_object_unref(gst_object_ref_sink(bin));
         host_.on_fatal("missing GStreamer plugins");
         return;
     }

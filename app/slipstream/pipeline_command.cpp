@@ -306,7 +306,8 @@ int run_pipeline_command(int argc, char** argv) {
 #ifdef SS_HAVE_CUDA
     if (decode.path.gpu) {
         if (const std::string why = ssgst::share_cuda_context(app.pipeline, decode.path.device); !why.empty()) {
-            console::warn("GPU " + std::to_string(decode.path.device) + ": " + why + "; each camera's decoder makes its own");
+            console::warn("could not share one CUDA context on GPU " + std::to_string(decode.path.device) + " (" + why +
+                          "); each camera's decoder makes its own CUDA context");
         }
     }
 #endif

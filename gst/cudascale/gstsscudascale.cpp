@@ -43,7 +43,20 @@ struct Settings {
 struct State {
     GstVideoInfo in{}, out{};
     std::unique_ptr<ss::cuda::Nv12Scaler> scaler;  // made on the streaming thread at the first frame
+    GstCudaContext* context = nullptr;              // the scaler's (the decoder's): it is made and freed there
 };
+
+// Frees the scaler in its own context (freeing with none current would make
+// CUDA start GPU 0's primary context on this thread).
+static void drop_scaler(State& state) {
+    if (state.scaler && state.context && gst_cuda_context_push(state.context)) {
+        state.scaler.reset();
+        gst_cuda_context_pop(nullptr);
+    }
+    state.scaler.reset();
+    if (state.context) gst_object_unref(state.context);
+    state.context = nullptr;
+}
 
 struct Impl {
     ssgst::Guarded<Settings> settings;
@@ -130,6 +143,16 @@ static gboolean set_caps(GstBaseTransform* base, GstCaps* incaps, GstCaps* outca
 // The decoder allocates CUDA memory from its own pool; nothing to offer it.
 static gboolean propose_allocation(GstBaseTransform*, GstQuery*, GstQuery*) { return TRUE; }
 
+// Output buffers hold the small frame (without this GstBaseTransform sizes
+// them like the input, a full frame's worth, when downstream offers no pool).
+static gboolean transform_size(GstBaseTransform* base, GstPadDirection direction, GstCaps*, gsize, GstCaps* othercaps,
+                               gsize* othersize) {
+    GstVideoInfo info;
+    if (direction != GST_PAD_SINK || !gst_video_info_from_caps(&info, othercaps)) return FALSE;
+    *othersize = GST_VIDEO_INFO_SIZE(&info);
+    return TRUE;
+}
+
 static GstFlowReturn transform(GstBaseTransform* base, GstBuffer* inbuf, GstBuffer* outbuf) {
     auto& state_guard = impl(SS_CUDA_SCALE(base)).state;
     std::lock_guard lock(state_guard.lock);
@@ -163,6 +186,12 @@ static GstFlowReturn transform(GstBaseTransform* base, GstBuffer* inbuf, GstBuff
         failure = "could not make the decoder's CUDA context current";
     } else {
         try {
+            if (state.context != context) {  // a new decoder context: the old scaler goes with the old one
+                gst_cuda_context_pop(nullptr);
+                drop_scaler(state);
+                gst_cuda_context_push(context);
+                state.context = static_cast<GstCudaContext*>(gst_object_ref(context));
+            }
             if (!state.scaler) state.scaler = std::make_unique<ss::cuda::Nv12Scaler>();
             state.scaler->scale(source, target);
         } catch (const std::exception& e) {
@@ -182,8 +211,8 @@ static GstFlowReturn transform(GstBaseTransform* base, GstBuffer* inbuf, GstBuff
 static gboolean stop(GstBaseTransform* base) {
     auto& state_guard = impl(SS_CUDA_SCALE(base)).state;
     std::lock_guard lock(state_guard.lock);
-    // The scaler's buffers belong to the decoder's context: free them while it still exists.
-    state_guard.value.scaler.reset();
+    // The scaler's buffers belong to the decoder's context: free them there, while it still exists.
+    drop_scaler(state_guard.value);
     return TRUE;
 }
 
@@ -228,6 +257,7 @@ static void ss_cuda_scale_class_init(SsCudaScaleClass* klass) {
     base->fixate_caps = fixate_caps;
     base->set_caps = set_caps;
     base->propose_allocation = propose_allocation;
+    base->transform_size = transform_size;
     base->transform = transform;
     base->stop = stop;
     base->passthrough_on_same_caps = FALSE;

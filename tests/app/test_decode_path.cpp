@@ -71,7 +71,7 @@ TEST(DecodePath, TheConfigsGpuIdPicksTheDeviceOnlyWhenTheCommandLineDidNot) {
     const auto none = choose_decode_path({GpuChoice::none, 0, true}, 63);
     EXPECT_EQ(none.path.summary, "Decoding on the CPU (--gpu none)");
     if (machine_has_gpu()) {
-        EXPECT_NE(from_config.path.summary.find("GPU 63 does not exist"), std::string::npos) << from_config.path.summary;
+        EXPECT_NE(from_config.path.summary.find("GPU 63 is not there"), std::string::npos) << from_config.path.summary;
         // --gpu auto given: GPU 0, whatever the config says.
         EXPECT_TRUE(choose_decode_path({GpuChoice::automatic, 0, true}, 63).path.gpu);
     }

@@ -94,10 +94,18 @@ def main(camsim_bin, slipstream_bin):
             for o in persons:
                 x, y, bw, bh = o["bbox"]
                 assert -1 <= x and x + bw <= w + 1 and -1 <= y and y + bh <= h + 1, f"box outside the frame: {o}"
-            frames_with_persons = sum(1 for r in mine if any(o["label"] == "person" for o in r["objects"]))
-            print(f"stream {i}: {len(mine)} frames, {frames_with_persons} with persons, "
-                  f"median latency {statistics.median(r['latency_ms'] for r in mine):.0f} ms")
-            assert frames_with_persons >= len(mine) // 2, f"stream {i}: persons in only {frames_with_persons} frames"
+            # Counted from the stream's first detection on: before it no frame can show
+            # anyone, and on a busy machine the first detection of the last stream
+            # comes late (CI saw 74 of 167 frames over the whole run).
+            first = next(k for k, r in enumerate(mine) if r["detected"])
+            since_first = mine[first:]
+            frames_with_persons = sum(1 for r in since_first if any(o["label"] == "person" for o in r["objects"]))
+            print(f"stream {i}: {len(mine)} frames, first detection on frame {first}, {frames_with_persons} of the "
+                  f"{len(since_first)} since with persons, median latency "
+                  f"{statistics.median(r['latency_ms'] for r in mine):.0f} ms")
+            assert len(since_first) > 20, f"stream {i}: only {len(since_first)} frames after its first detection"
+            assert frames_with_persons >= len(since_first) // 2, \
+                f"stream {i}: persons in only {frames_with_persons} of {len(since_first)} frames since its first detection"
             # Tracking: ids on every object; detected frames and predicted frames in between.
             objects = [o for r in mine for o in r["objects"]]
             assert all(o.get("track_id", 0) >= 1 for o in objects), f"stream {i}: an object without a track id"

@@ -2,6 +2,7 @@
 // Inference backends run a loaded model on an input tensor. The OpenCV DNN
 // backend runs on any CPU; a GPU backend plugs in here by one registry line
 // (core/src/backends/registry.cpp) and one file.
+#include <array>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -24,12 +25,48 @@ struct OutputTensor {
     std::shared_ptr<const void> owner;  // keeps data alive without copying it
 };
 
+// A decoded picture in GPU memory, NV12, as the GPU path's decoder and scaler
+// leave it: what a GPU backend pre-processes without a copy to the host.
+struct DeviceFrame {
+    const void* luma = nullptr;    // device pointers
+    const void* chroma = nullptr;  // interleaved U,V at half resolution
+    int luma_pitch = 0, chroma_pitch = 0;  // bytes
+    int width = 0, height = 0;
+    int device = 0;                // CUDA device ordinal
+    std::shared_ptr<const void> owner;  // keeps the memory alive
+};
+
+// How a backend's model wants its input, for backends that pre-process
+// themselves (forward_frames). Same meaning as the config keys of the same names.
+struct InputSpec {
+    int width = 0, height = 0, channels = 3;
+    bool bgr = false, gray = false;  // model-color-format; rgb when both false
+    float net_scale_factor = 1.f;
+    std::array<float, 3> offsets{0, 0, 0};
+    bool maintain_aspect_ratio = false, symmetric_padding = false;
+};
+
+// Settings of GPU backends (nvinfer's keys); CPU backends ignore them.
+struct BackendOptions {
+    int gpu_id = 0;
+    bool fp16 = true;               // network-mode 2 (or 1 until INT8 exists); 0 = fp32
+    std::size_t workspace_mb = 0;   // cap on convolution workspaces; 0 = the backend's default
+    std::filesystem::path engine_cache;  // model-engine-file; empty = none
+    int max_batch = 1;              // batch-size: the largest batch forward() will see
+};
+
 class InferenceBackend {
 public:
     virtual ~InferenceBackend() = default;
+    virtual void configure(const BackendOptions& /*options*/) {}
     // output_names: which outputs to return, in that order; empty = all, in model order.
     virtual void load(const std::filesystem::path& model, const std::vector<std::string>& output_names) = 0;
     virtual std::vector<OutputTensor> forward(const InputTensor& input) = 0;
+
+    // GPU backends: pre-process NV12 frames already in GPU memory and run the
+    // model on them as one batch; output tensors as forward()'s.
+    virtual bool accepts_device_frames() const { return false; }
+    virtual std::vector<OutputTensor> forward_frames(const std::vector<DeviceFrame>& frames, const InputSpec& spec);
 };
 
 std::unique_ptr<InferenceBackend> make_inference_backend(const std::string& name);

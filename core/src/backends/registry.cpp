@@ -19,6 +19,10 @@ const std::map<std::string, Factory>& registry() {
 
 }  // namespace
 
+std::vector<OutputTensor> InferenceBackend::forward_frames(const std::vector<DeviceFrame>&, const InputSpec&) {
+    throw ModelError("this inference backend cannot read frames in GPU memory");
+}
+
 std::unique_ptr<InferenceBackend> make_inference_backend(const std::string& name) {
     auto it = registry().find(name);
     if (it == registry().end()) {

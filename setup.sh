@@ -29,7 +29,7 @@ packages=(
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp
   libopencv-dev python3-onnx python3-numpy python3-opencv
   libgtest-dev googletest ffmpeg opencv-doc
-  debootstrap xz-utils
+  debootstrap xz-utils libonnx-dev libprotobuf-dev
 )
 missing=()
 for p in "${packages[@]}"; do

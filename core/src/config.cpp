@@ -219,7 +219,7 @@ const std::set<std::string> supported_property_keys = {
     "onnx-file", "labelfile-path", "backend", "net-scale-factor", "offsets", "model-color-format",
     "infer-dims", "network-input-order", "batch-size", "interval", "num-detected-classes", "cluster-mode",
     "maintain-aspect-ratio", "symmetric-padding", "filter-out-class-ids", "parse-bbox-func-name",
-    "output-blob-names", "gpu-id",
+    "output-blob-names", "gpu-id", "network-mode", "workspace-size", "model-engine-file",
 };
 
 const std::set<std::string> supported_class_keys = {
@@ -362,7 +362,10 @@ InferConfig load_infer_config(const fs::path& file) {
                                         model_cache_dir().string() + " (run ./setup.sh to fetch the default model)");
     }
 
-    if (auto v = ini.value(prop, "backend")) config.backend = *v;
+    if (auto v = ini.value(prop, "backend")) {
+        config.backend = *v;
+        config.backend_given = true;
+    }
     if (const auto backends = inference_backend_names();
         std::find(backends.begin(), backends.end(), config.backend) == backends.end()) {
         std::string known;
@@ -392,6 +395,15 @@ InferConfig load_infer_config(const fs::path& file) {
     if (auto v = ini.integer(prop, "network-input-order", 0, 1)) config.network_input_order = static_cast<InputOrder>(*v);
     if (auto v = ini.integer(prop, "batch-size", 1, 64)) config.batch_size = static_cast<int>(*v);
     if (auto v = ini.integer(prop, "gpu-id", 0, 63)) config.gpu_id = static_cast<int>(*v);
+    if (auto v = ini.integer(prop, "network-mode", 0, 2)) {
+        config.network_mode = static_cast<int>(*v);
+        if (*v == 1) warn(config, ini.where(prop, "network-mode") + ": network-mode=1 (INT8) is not supported yet; running FP16");
+    }
+    if (auto v = ini.integer(prop, "workspace-size", 0, 1 << 20)) config.workspace_mb = static_cast<int>(*v);
+    if (auto v = ini.value(prop, "model-engine-file"); v && !v->empty()) {
+        const fs::path engine(*v);
+        config.model_engine_file = engine.is_absolute() ? engine : file.parent_path() / engine;
+    }
     if (ini.value(prop, "interval") == "auto") {
         config.interval = InferConfig::interval_auto;
     } else if (auto v = ini.integer(prop, "interval", 0, 1000)) {

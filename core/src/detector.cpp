@@ -28,6 +28,13 @@ Detector::Detector(InferConfig config)
         context_.min_confidence = std::min(context_.min_confidence, attributes.pre_cluster_threshold);
     }
 
+    BackendOptions options;
+    options.gpu_id = config_.gpu_id.value_or(0);
+    options.fp16 = config_.network_mode != 0;
+    options.workspace_mb = static_cast<std::size_t>(config_.workspace_mb);
+    options.engine_cache = config_.model_engine_file;
+    options.max_batch = config_.batch_size;
+    backend_->configure(options);
     backend_->load(config_.onnx_file, config_.output_blob_names);
     // One forward pass on a blank image tells the real output shapes, so a model
     // that does not fit the parser fails here, at start, and not on the first frame.

@@ -98,10 +98,10 @@ def main(slipstream):
         line = one_error_line(run(slipstream, "--config", cfg, frames[0]), "nanodet-416.onnx", "yolo")
         print("wrong parser for the model ->", line)
         # An unsupported key is a warning, not silence, and not an error.
-        cfg = config_with(extra="", replace={"[property]": "[property]\nmodel-engine-file=model.engine"})
+        cfg = config_with(extra="", replace={"[property]": "[property]\nint8-calib-file=calib.table"})
         result = run(slipstream, "--config", cfg, frames[0])
         assert result.returncode == 0, result.stderr
-        assert "model-engine-file" in result.stderr and "warning" in result.stderr, result.stderr
+        assert "int8-calib-file" in result.stderr and "warning" in result.stderr, result.stderr
         print("test_detect_cli: all checks passed")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "slipstream/error.hpp"
 #include "slipstream/output_parser.hpp"
 
 namespace ss {
@@ -66,8 +67,17 @@ public:
     // GPU backends: pre-process NV12 frames already in GPU memory and run the
     // model on them as one batch; output tensors as forward()'s.
     virtual bool accepts_device_frames() const { return false; }
-    virtual std::vector<OutputTensor> forward_frames(const std::vector<DeviceFrame>& frames, const InputSpec& spec);
+    virtual std::vector<OutputTensor> forward_frames(const std::vector<DeviceFrame>& /*frames*/, const InputSpec& /*spec*/) {
+        throw ModelError("this inference backend cannot read frames in GPU memory");
+    }
 };
+
+// The symbol a backend module exports (the cuda backend is one: a shared object
+// loaded on first use, so the binary starts where CUDA and cuDNN are missing).
+extern "C" {
+using CreateBackendFn = InferenceBackend* (*)();
+}
+inline constexpr const char* create_backend_symbol = "slipstream_create_backend";
 
 std::unique_ptr<InferenceBackend> make_inference_backend(const std::string& name);
 std::vector<std::string> inference_backend_names();

@@ -51,6 +51,7 @@ struct InferConfig {
     std::filesystem::path onnx_file;
     std::filesystem::path labelfile_path;
     std::string backend = "opencv";
+    bool backend_given = false;   // backend= was in the file; else the app may choose (cuda with --gpu)
     float net_scale_factor = 1.f;
     std::array<float, 3> offsets{0, 0, 0};
     ColorFormat model_color_format = ColorFormat::rgb;
@@ -58,6 +59,10 @@ struct InferConfig {
     InputOrder network_input_order = InputOrder::nchw;
     int batch_size = 1;
     std::optional<int> gpu_id;    // nvinfer's gpu-id: the GPU the app uses when neither --gpu nor GPU_ID says
+    // nvinfer's GPU keys, read by GPU backends (the opencv backend ignores them).
+    int network_mode = 2;         // 0 fp32, 2 fp16; 1 (INT8) runs fp16 with a warning
+    int workspace_mb = 0;         // workspace-size: cap on convolution workspaces in MB; 0 = backend default
+    std::filesystem::path model_engine_file;  // cache of the planned engine for one GPU; empty = none
     int interval = 0;             // frames skipped between detections, or interval_auto
     int num_detected_classes = 0;
     ClusterMode cluster_mode = ClusterMode::nms;

@@ -2,6 +2,7 @@
 #include <functional>
 #include <map>
 
+#include "module_loader.hpp"
 #include "opencv_dnn.hpp"
 #include "slipstream/error.hpp"
 
@@ -13,15 +14,12 @@ using Factory = std::function<std::unique_ptr<InferenceBackend>()>;
 const std::map<std::string, Factory>& registry() {
     static const std::map<std::string, Factory> backends = {
         {"opencv", [] { return std::make_unique<OpenCvDnnBackend>(); }},
+        {"cuda", [] { return load_backend_module("cuda"); }},
     };
     return backends;
 }
 
 }  // namespace
-
-std::vector<OutputTensor> InferenceBackend::forward_frames(const std::vector<DeviceFrame>&, const InputSpec&) {
-    throw ModelError("this inference backend cannot read frames in GPU memory");
-}
 
 std::unique_ptr<InferenceBackend> make_inference_backend(const std::string& name) {
     auto it = registry().find(name);

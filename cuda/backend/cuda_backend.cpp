@@ -1,0 +1,286 @@
+// backend=cuda: our own executor for ONNX detection models on NVIDIA GPUs.
+// import (libonnx) -> plan per batch size (engine/) -> run (cuDNN fused
+// convolutions, our kernels) -> CUDA graph per batch size. Batches are rounded
+// up to a few sizes (powers of two up to batch-size) so that a changing
+// number of cameras does not plan, tune and capture a new graph every time.
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engine_cache.hpp"
+#include "executor.hpp"
+#include "slipstream/backend.hpp"
+#include "slipstream/cuda/preprocess.hpp"
+#include "slipstream/error.hpp"
+
+namespace ss::cuda_backend {
+namespace {
+
+// Page-locked host memory for the outputs, handed out with the tensors.
+struct PinnedBlock {
+    void* data = nullptr;
+    explicit PinnedBlock(std::size_t bytes) {
+        if (cudaHostAlloc(&data, std::max<std::size_t>(bytes, 1), cudaHostAllocDefault) != cudaSuccess) {
+            cudaGetLastError();
+            throw ModelError("cuda backend: cannot allocate " + std::to_string(bytes >> 20) + " MB of pinned host memory");
+        }
+    }
+    ~PinnedBlock() { cudaFreeHost(data); }
+    PinnedBlock(const PinnedBlock&) = delete;
+    PinnedBlock& operator=(const PinnedBlock&) = delete;
+};
+
+int bucket_for(int batch, int max_batch) {
+    int bucket = 1;
+    while (bucket < batch) bucket *= 2;
+    return std::max(batch, std::min(bucket, std::max(max_batch, batch)));
+}
+
+std::string device_name(int device) {
+    cudaDeviceProp prop{};
+    if (cudaGetDeviceProperties(&prop, device) != cudaSuccess) return "unknown";
+    return std::string(prop.name) + " sm_" + std::to_string(prop.major) + std::to_string(prop.minor);
+}
+
+class CudaBackend final : public InferenceBackend {
+public:
+    ~CudaBackend() override {
+        executors_.clear();
+        handle_.reset();
+        if (stream_) cudaStreamDestroy(stream_);
+    }
+
+    void configure(const BackendOptions& options) override { options_ = options; }
+
+    void load(const std::filesystem::path& model, const std::vector<std::string>& output_names) override {
+        model_ = model;
+        int devices = 0;
+        if (const auto status = cudaGetDeviceCount(&devices); status != cudaSuccess || devices == 0) {
+            cudaGetLastError();
+            throw ModelError("backend=cuda: no usable NVIDIA GPU (" +
+                             std::string(status == cudaSuccess ? "none found" : cudaGetErrorString(status)) +
+                             "); use backend=opencv");
+        }
+        if (options_.gpu_id < 0 || options_.gpu_id >= devices) {
+            throw ModelError("backend=cuda: gpu-id " + std::to_string(options_.gpu_id) + " does not exist (" +
+                             std::to_string(devices) + " GPU(s): 0.." + std::to_string(devices - 1) + ")");
+        }
+        select_device();
+        check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "creating a stream");
+        try {
+            handle_ = std::make_unique<cudnn::Handle>();
+            handle_->set_stream(stream_);
+        } catch (const std::exception& e) {
+            throw ModelError(std::string("backend=cuda: ") + e.what());
+        }
+        graph_ = engine::import_onnx(model);
+        const auto key = make_cache_key(model, device_name(options_.gpu_id), cudnn::runtime_version(), options_.fp16);
+        cache_ = std::make_unique<EngineCache>(options_.engine_cache, key);
+        context_.device = options_.gpu_id;
+        context_.handle = handle_.get();
+        context_.workspace_limit = options_.workspace_mb ? options_.workspace_mb << 20 : std::size_t(1) << 30;
+        context_.cached_choice = [this](const std::string& conv) { return cache_->choice(conv); };
+        context_.remember_choice = [this](const std::string& conv, const std::string& choice) {
+            cache_->remember(conv, choice);
+        };
+
+        // Batch 1 first: checks the whole model (unsupported ops fail here, at
+        // start) and tells whether outputs carry the batch in their first dim.
+        const auto& one = executor_for(1);
+        const auto& two_plan = engine::make_plan(*graph_, 2, precision());
+        batch_in_outputs_ = true;
+        for (std::size_t i = 0; i < one.plan().outputs.size(); ++i) {
+            const auto& d1 = one.plan().tensors[one.plan().outputs[i]].dims;
+            const auto& d2 = two_plan.tensors[two_plan.outputs[i]].dims;
+            if (d1.empty() || d1[0] != 1 || d2[0] != 2) batch_in_outputs_ = false;
+        }
+        pick_outputs(one.plan(), output_names);
+        if (options_.max_batch > 1) executor_for(bucket(options_.max_batch));
+        save_cache();
+    }
+
+    std::vector<OutputTensor> forward(const InputTensor& input) override {
+        const auto& plan1 = executor_for(1).plan();
+        const auto& in_dims = plan1.tensors[plan1.input].dims;  // [1, C, H, W]
+        if (input.shape.size() != 4 || input.shape[1] != in_dims[1] || input.shape[2] != in_dims[2] ||
+            input.shape[3] != in_dims[3] || input.shape[0] < 1) {
+            throw ModelError(model_.string() + ": input of shape " + shape_text(input.shape) +
+                             " does not fit the model's " + shape_text(in_dims, "N") +
+                             " (the cuda backend takes NCHW; set network-input-order=0)");
+        }
+        const int count = input.shape[0];
+        select_device();
+        auto& executor = executor_for(bucket(count));
+        const std::size_t bytes = static_cast<std::size_t>(count) * in_dims[1] * in_dims[2] * in_dims[3] * sizeof(float);
+        check_cuda(cudaMemcpyAsync(executor.staging(), input.data, bytes, cudaMemcpyHostToDevice, stream_),
+                   "copying the input to the GPU");
+        executor.run(stream_, true);
+        return download(executor, count);
+    }
+
+    bool accepts_device_frames() const override { return true; }
+
+    std::vector<OutputTensor> forward_frames(const std::vector<DeviceFrame>& frames, const InputSpec& spec) override {
+        if (frames.empty()) return {};
+        const auto& plan1 = executor_for(1).plan();
+        const auto& in_dims = plan1.tensors[plan1.input].dims;
+        if (spec.width != in_dims[3] || spec.height != in_dims[2] || spec.channels != in_dims[1]) {
+            throw ModelError(model_.string() + ": infer-dims " + std::to_string(spec.channels) + ";" +
+                             std::to_string(spec.height) + ";" + std::to_string(spec.width) +
+                             " do not match the model's input " + shape_text(in_dims, "N"));
+        }
+        const int count = static_cast<int>(frames.size());
+        select_device();
+        auto& executor = executor_for(bucket(count));
+        cuda::PreprocessParams params;
+        params.width = spec.width;
+        params.height = spec.height;
+        params.channels = spec.channels;
+        params.color = spec.gray ? cuda::ColorOrder::gray : spec.bgr ? cuda::ColorOrder::bgr : cuda::ColorOrder::rgb;
+        params.resize = !spec.maintain_aspect_ratio ? cuda::Resize::stretch
+                        : spec.symmetric_padding   ? cuda::Resize::letterbox_centered
+                                                   : cuda::Resize::letterbox;
+        params.net_scale_factor = spec.net_scale_factor;
+        params.offsets = spec.offsets;
+        params.layout = cuda::TensorLayout::nhwc;
+        params.type = options_.fp16 ? cuda::TensorType::f16 : cuda::TensorType::f32;
+        std::vector<cuda::PreprocessSource> sources;
+        sources.reserve(frames.size());
+        for (const auto& f : frames) {
+            if (f.device != options_.gpu_id) {
+                throw ModelError("backend=cuda: a frame on GPU " + std::to_string(f.device) +
+                                 " reached the detector on GPU " + std::to_string(options_.gpu_id) +
+                                 "; decode and detect on the same GPU (--gpu / gpu-id)");
+            }
+            sources.push_back(cuda::describe_source(static_cast<const std::uint8_t*>(f.luma), f.luma_pitch,
+                                                    static_cast<const std::uint8_t*>(f.chroma), f.chroma_pitch,
+                                                    f.width, f.height, params));
+        }
+        // Descriptors travel as kernel parameters: nothing to upload first.
+        cuda::preprocess_nv12_inline(sources.data(), count, params, executor.input(), stream_);
+        executor.run(stream_, false);
+        return download(executor, count);
+    }
+
+private:
+    engine::Precision precision() const { return options_.fp16 ? engine::Precision::fp16 : engine::Precision::fp32; }
+    int bucket(int count) const {
+        return batch_in_outputs_ ? bucket_for(count, std::max(options_.max_batch, 1)) : count;
+    }
+    void select_device() const { check_cuda(cudaSetDevice(options_.gpu_id), "selecting the GPU"); }
+
+    Executor& executor_for(int batch) {
+        auto it = executors_.find(batch);
+        if (it != executors_.end()) return *it->second;
+        auto plan = engine::make_plan(*graph_, batch, precision());
+        auto executor = std::make_unique<Executor>(std::move(plan), context_);
+        auto& ref = *executor;
+        executors_.emplace(batch, std::move(executor));
+        save_cache();
+        return ref;
+    }
+
+    void save_cache() {
+        try {
+            cache_->save();
+        } catch (const ModelError&) {
+            // A cache that cannot be written costs tuning time at the next start, nothing else.
+        }
+    }
+
+    void pick_outputs(const engine::Plan& plan, const std::vector<std::string>& names) {
+        order_.clear();
+        if (names.empty()) {
+            for (std::size_t i = 0; i < plan.outputs.size(); ++i) order_.push_back(static_cast<int>(i));
+            return;
+        }
+        for (const auto& name : names) {
+            auto it = std::find(plan.output_names.begin(), plan.output_names.end(), name);
+            if (it == plan.output_names.end()) {
+                std::string known;
+                for (const auto& n : plan.output_names) known += (known.empty() ? "" : ", ") + n;
+                throw ModelError(model_.string() + ": output-blob-names: the model has no output '" + name +
+                                 "' (it has " + known + ")");
+            }
+            order_.push_back(static_cast<int>(it - plan.output_names.begin()));
+        }
+    }
+
+    // Copies the first `count` images' outputs to pinned memory; waits for the GPU.
+    std::vector<OutputTensor> download(Executor& executor, int count) {
+        const auto& plan = executor.plan();
+        std::vector<std::size_t> bytes(order_.size());
+        std::size_t total = 0;
+        for (std::size_t i = 0; i < order_.size(); ++i) {
+            const auto& t = plan.tensors[plan.outputs[order_[i]]];
+            bytes[i] = batch_in_outputs_ ? t.bytes / plan.batch * count : t.bytes;
+            total += (bytes[i] + 255) & ~std::size_t(255);
+        }
+        auto block = pinned_block(total);
+        std::vector<OutputTensor> outputs;
+        std::size_t offset = 0;
+        for (std::size_t i = 0; i < order_.size(); ++i) {
+            const auto& t = plan.tensors[plan.outputs[order_[i]]];
+            auto* host = static_cast<char*>(block->data) + offset;
+            check_cuda(cudaMemcpyAsync(host, executor.output(order_[i]), bytes[i], cudaMemcpyDeviceToHost, stream_),
+                       "copying outputs from the GPU");
+            OutputTensor out;
+            out.name = plan.output_names[order_[i]];
+            out.shape.assign(t.dims.begin(), t.dims.end());
+            if (batch_in_outputs_) out.shape[0] = count;
+            out.data = reinterpret_cast<const float*>(host);
+            out.owner = block;
+            outputs.push_back(std::move(out));
+            offset += (bytes[i] + 255) & ~std::size_t(255);
+        }
+        check_cuda(cudaStreamSynchronize(stream_), "running the model");
+        return outputs;
+    }
+
+    // A block nobody holds any more, or a new one: outputs handed out earlier stay valid.
+    std::shared_ptr<PinnedBlock> pinned_block(std::size_t bytes) {
+        for (auto& [size, block] : pinned_) {
+            if (size >= bytes && block.use_count() == 1) return block;
+        }
+        pinned_.erase(std::remove_if(pinned_.begin(), pinned_.end(),
+                                     [](const auto& p) { return p.second.use_count() == 1; }),
+                      pinned_.end());
+        pinned_.emplace_back(bytes, std::make_shared<PinnedBlock>(bytes));
+        return pinned_.back().second;
+    }
+
+    template <typename Dims>
+    static std::string shape_text(const Dims& dims, const char* first = nullptr) {
+        std::string s = "[";
+        for (std::size_t i = 0; i < dims.size(); ++i) {
+            s += (i ? "," : "");
+            s += (i == 0 && first) ? std::string(first) : std::to_string(dims[i]);
+        }
+        return s + "]";
+    }
+
+    BackendOptions options_;
+    std::filesystem::path model_;
+    std::shared_ptr<const engine::Graph> graph_;
+    cudaStream_t stream_ = nullptr;
+    std::unique_ptr<cudnn::Handle> handle_;
+    std::unique_ptr<EngineCache> cache_;
+    ModelContext context_;
+    std::map<int, std::unique_ptr<Executor>> executors_;
+    std::vector<int> order_;
+    bool batch_in_outputs_ = true;
+    std::vector<std::pair<std::size_t, std::shared_ptr<PinnedBlock>>> pinned_;
+};
+
+}  // namespace
+}  // namespace ss::cuda_backend
+
+extern "C" __attribute__((visibility("default"))) ss::InferenceBackend* slipstream_create_backend() {
+    return new ss::cuda_backend::CudaBackend();
+}

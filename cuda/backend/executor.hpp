@@ -1,0 +1,83 @@
+#pragma once
+// Runs one plan (one batch size) on one GPU: its activations in one arena,
+// each step a cuDNN fused convolution or one of our kernels, the whole
+// sequence captured once as a CUDA graph and replayed.
+#include <cuda_runtime_api.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "slipstream/cudnn/fused_conv.hpp"
+#include "slipstream/engine/plan.hpp"
+
+namespace ss::cuda_backend {
+
+// Device memory that frees itself.
+struct DeviceBuffer {
+    void* data = nullptr;
+    std::size_t bytes = 0;
+    DeviceBuffer() = default;
+    explicit DeviceBuffer(std::size_t size);
+    ~DeviceBuffer();
+    DeviceBuffer(const DeviceBuffer&) = delete;
+    DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+};
+
+// What the executors of one model on one GPU share: the cuDNN handle, the
+// constants as uploaded (by name and form), the tuning choices.
+struct ModelContext {
+    int device = 0;
+    cudnn::Handle* handle = nullptr;
+    std::size_t workspace_limit = 0;
+    // conv key -> chosen engine, read from and written to model-engine-file
+    std::function<std::string(const std::string&)> cached_choice;
+    std::function<void(const std::string&, const std::string&)> remember_choice;
+    std::map<std::string, std::shared_ptr<DeviceBuffer>> constants;  // "name/form" -> device copy
+};
+
+class Executor {
+public:
+    Executor(engine::Plan plan, ModelContext& context);
+    ~Executor();
+    Executor(const Executor&) = delete;
+    Executor& operator=(const Executor&) = delete;
+
+    const engine::Plan& plan() const { return plan_; }
+    // The plan's input tensor (activation dtype, NHWC) — pre-processing writes here.
+    void* input() const;
+    // An f32 NCHW staging buffer for the whole batch, converted into input() by run_from_staging().
+    void* staging() const { return staging_->data; }
+    void* output(std::size_t index) const;  // f32 row major, in plan.outputs order
+
+    // Runs the steps on `stream`: the first call captures them into a CUDA
+    // graph, later calls replay it (steps are launched one by one where capture
+    // fails; describe() says why). from_staging: convert staging() into input()
+    // first (the host path); else input() was written by the caller.
+    void run(cudaStream_t stream, bool from_staging);
+    bool graph_captured() const { return graph_exec_ != nullptr; }
+    std::string describe() const;  // one line: steps, fused convs, arena, graph
+
+private:
+    void launch_steps(cudaStream_t stream);
+    const void* constant(int tensor, const std::string& form);
+    void* address(int tensor) const;
+
+    engine::Plan plan_;
+    ModelContext& context_;
+    std::unique_ptr<DeviceBuffer> arena_, staging_, workspace_;
+    std::vector<std::unique_ptr<cudnn::FusedConv>> convs_;  // per step, null where not a conv
+    std::vector<const void*> step_constants_;              // resolved constant pointers per step (a/b or w/bias)
+    std::vector<const void*> step_constants_b_;
+    cudaGraph_t graph_ = nullptr;
+    cudaGraphExec_t graph_exec_ = nullptr;
+    bool capture_failed_ = false;
+    std::string capture_failure_;
+};
+
+// Throws std::runtime_error naming what failed.
+void check_cuda(cudaError_t status, const char* what);
+
+}  // namespace ss::cuda_backend

@@ -42,8 +42,7 @@ void check_device_pointer(const void* p, const char* what) {
     cudaPointerAttributes attributes{};
     check(cudaPointerGetAttributes(&attributes, p), "looking up the source pointers");
     if (attributes.type == cudaMemoryTypeUnregistered)
-        throw Error(std::string("Nv12Scaler: source ") + what +
-                    " plane is not CUDA memory (a host pointer?)");
+        throw Error(std::string("Nv12Scaler: ") + what + " plane is not CUDA memory (a host pointer?)");
 }
 
 template <int C>
@@ -91,10 +90,56 @@ Nv12Scaler::~Nv12Scaler() {
     (void)cudaGetLastError();
 }
 
+void Nv12Scaler::scale_to_device(const Nv12Frame& src, const Nv12Frame& dst, bool wait_for_it) {
+    detail::check_frames("Nv12Scaler::scale_to_device", src, dst);
+    check_device_pointer(src.y, "source Y");
+    check_device_pointer(src.uv, "source UV");
+    check_device_pointer(dst.y, "destination Y");
+    check_device_pointer(dst.uv, "destination UV");
+    Buffers& b = *buffers_;
+    if (b.stream == nullptr)
+        check(cudaStreamCreateWithFlags(&b.stream, cudaStreamNonBlocking), "creating the stream");
+    launch<1>(src.y, src.y_pitch, src.width, src.height, dst.y, dst.y_pitch, dst.width, dst.height, b.stream);
+    check(cudaGetLastError(), "launching the Y kernel");
+    launch<2>(src.uv, src.uv_pitch, src.width / 2, src.height / 2, dst.uv, dst.uv_pitch, dst.width / 2,
+              dst.height / 2, b.stream);
+    check(cudaGetLastError(), "launching the UV kernel");
+    if (wait_for_it) wait();
+}
+
+void Nv12Scaler::wait() {
+    if (buffers_->stream != nullptr)
+        check(cudaStreamSynchronize(buffers_->stream), "waiting for the GPU (device-to-device scale)");
+}
+
+DeviceNv12Buffer::DeviceNv12Buffer(int width, int height) {
+    if (width <= 0 || height <= 0 || width % 2 != 0 || height % 2 != 0 || width > detail::kMaxSide ||
+        height > detail::kMaxSide)
+        throw Error("DeviceNv12Buffer: size " + std::to_string(width) + "x" + std::to_string(height) +
+                    " is not an even size within 2.." + std::to_string(detail::kMaxSide));
+    void* p = nullptr;
+    std::size_t pitch = 0;
+    const int rows = height + height / 2;
+    check(cudaMallocPitch(&p, &pitch, static_cast<std::size_t>(width), static_cast<std::size_t>(rows)),
+          "allocating a device NV12 buffer");
+    frame_.y = static_cast<std::uint8_t*>(p);
+    frame_.uv = frame_.y + static_cast<std::size_t>(height) * pitch;
+    frame_.width = width;
+    frame_.height = height;
+    frame_.y_pitch = pitch;
+    frame_.uv_pitch = pitch;
+}
+
+DeviceNv12Buffer::~DeviceNv12Buffer() {
+    // Errors ignored: nothing to do about them here.
+    if (frame_.y != nullptr) (void)cudaFree(frame_.y);
+    (void)cudaGetLastError();
+}
+
 void Nv12Scaler::scale(const Nv12Frame& src, const Nv12Frame& dst) {
     detail::check_frames("Nv12Scaler::scale", src, dst);
-    check_device_pointer(src.y, "Y");
-    check_device_pointer(src.uv, "UV");
+    check_device_pointer(src.y, "source Y");
+    check_device_pointer(src.uv, "source UV");
     Buffers& b = *buffers_;
 
     // Created on first use so it belongs to the context the caller pushed.

@@ -44,9 +44,34 @@ public:
     // there; returns when the copy is complete. Throws Error.
     void scale(const Nv12Frame& device_source, const Nv12Frame& host_destination);
 
+    // Scales `device_source` into `device_destination` (device memory, e.g. a
+    // DeviceNv12Buffer's) on the scaler's stream: the detector's copy stays on
+    // the GPU. With wait = false it returns once the kernels are queued; a
+    // following scale() on this scaler returns only after they ran too (one
+    // stream, in order), else call wait() before the destination is read.
+    void scale_to_device(const Nv12Frame& device_source, const Nv12Frame& device_destination, bool wait = true);
+    // Returns when everything queued on the scaler's stream has run.
+    void wait();
+
 private:
     struct Buffers;
     std::unique_ptr<Buffers> buffers_;
+};
+
+// An NV12 picture in device memory: one pitched allocation, Y rows then UV
+// rows. Allocated and freed in the CUDA context current on the calling thread
+// (the same one both times). Throws Error.
+class DeviceNv12Buffer {
+public:
+    DeviceNv12Buffer(int width, int height);
+    ~DeviceNv12Buffer();
+    DeviceNv12Buffer(const DeviceNv12Buffer&) = delete;
+    DeviceNv12Buffer& operator=(const DeviceNv12Buffer&) = delete;
+
+    const Nv12Frame& frame() const { return frame_; }
+
+private:
+    Nv12Frame frame_;
 };
 
 // The same arithmetic on the CPU, host memory on both sides: what the kernel

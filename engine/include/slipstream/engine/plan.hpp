@@ -132,6 +132,11 @@ struct Step {
     StepParams params;
 };
 
+// The tensors a step reads (constants included; a ConvStep's w and bias too)
+// and the one it writes: what arena lifetimes and executors walk.
+std::vector<int> step_reads(const Step& step);
+int step_writes(const Step& step);
+
 enum class Precision { fp32, fp16 };
 
 struct Plan {

@@ -84,14 +84,24 @@ for f in "${programs[@]}" "$scanner" "$gst_launch"; do
 done
 cp "$our_plugin" "${plugin_files[@]}" "$top/lib/gstreamer-1.0/"
 strip --strip-unneeded "$top/libexec/slipstream" "$top/libexec/slipstream-camsim" "$top/lib/gstreamer-1.0/libgstslipstream.so"
+# The cuda inference backend, where it was built: slipstream loads it from
+# ../lib/slipstream when a config asks for backend=cuda. cuDNN is not carried
+# (about 600 MB): the module loads the GPU server's own libcudnn.so.9.
+modules=()
+if [[ -f $build/lib/slipstream/libslipstream-cuda-backend.so ]]; then
+  mkdir -p "$top/lib/slipstream"
+  cp "$build/lib/slipstream/libslipstream-cuda-backend.so" "$top/lib/slipstream/"
+  strip --strip-unneeded "$top/lib/slipstream/libslipstream-cuda-backend.so"
+  modules=("$top"/lib/slipstream/*.so)
+fi
 
 # Every library the programs and plugins need, but the ones every glibc >= 2.36
 # system has: glibc itself and GCC's runtime (libstdc++, libgcc_s). Carrying
 # those would shadow a newer system copy that the GPU driver's libraries need.
 system_libs='/(ld-linux-x86-64|libc|libm|libdl|libpthread|librt|libresolv|libutil|libanl|libstdc\+\+|libgcc_s)\.so'
-ldd "$top"/libexec/* "$top"/lib/gstreamer-1.0/*.so 2>/dev/null |
+ldd "$top"/libexec/* "$top"/lib/gstreamer-1.0/*.so "${modules[@]}" 2>/dev/null |
   awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u | grep -Ev "$system_libs" >"$stage/libs"
-missing=$(ldd "$top"/libexec/* "$top"/lib/gstreamer-1.0/*.so 2>/dev/null | grep 'not found' | sort -u || true)
+missing=$(ldd "$top"/libexec/* "$top"/lib/gstreamer-1.0/*.so "${modules[@]}" 2>/dev/null | grep 'not found' | sort -u || true)
 [[ -z $missing ]] || die "unresolved libraries: $missing"
 xargs -a "$stage/libs" cp -L -t "$top/lib/"
 

@@ -122,7 +122,8 @@ Executor::Executor(engine::Plan plan, ModelContext& context) : plan_(std::move(p
         shape.dil_w = conv->dilations[1];
         const auto act = activation(conv->activation);
         std::ostringstream key;
-        key << cudnn::describe_shape(shape, type) << ", n " << shape.n << ", " << cudnn::to_string(act)
+        key << cudnn::describe_shape(shape, type) << ", " << shape.n << "x" << shape.h << "x" << shape.w << ", "
+            << cudnn::to_string(act)
             << (conv->bias >= 0 ? ", bias" : "") << (conv->residual >= 0 ? ", residual" : "");
         const std::string preferred = context_.cached_choice ? context_.cached_choice(key.str()) : std::string();
         auto built = std::make_unique<cudnn::FusedConv>(*context_.handle, shape, type, conv->bias >= 0,

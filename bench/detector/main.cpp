@@ -11,10 +11,30 @@
 // "non-fwd": the median of detect minus its own forward, as a percentage of raw
 // -- the overhead measured without the noise of two separate forward passes.
 //
-// usage: bench-detector [--config FILE] [--video FILE] [--sizes 416,320] [--batches 1,4]
+// usage: bench-detector [--config FILE] [--video FILE | --frames FILE.bgr [--frame-size WxH]]
+//                       [--sizes 416,320] [--batches 1,4]
 //                       [--warmup N] [--runs N] [--max-overhead PCT] [--json FILE]
 // Sizes other than the config's run through a temporary copy of the config with
 // infer-dims=3;S;S (the default NanoDet model has dynamic spatial dimensions).
+//
+// With --backend NAME it measures throughput instead: for each precision and
+// batch size it creates the backend through core's registry, configures it
+// (BackendOptions: gpu_id, fp16, max_batch = the batch), loads the config's
+// model, warms up, then runs forward() on the same pre-processed batch of real
+// frames for --seconds and reports images/s (and the median and 90th
+// percentile of one forward). Then, unless --no-detector, ss::Detector end to
+// end (pre-processing, forward, parsing, NMS) through a copy of the config with
+// backend=NAME, batch-size=the batch (at most 64, the config's limit; larger
+// batches run as several), network-mode=2 or 0 and gpu-id=N, for the same time.
+//
+//   bench-detector --backend cuda [--batch-sizes 1,8,32,64,128] [--precision fp16,fp32]
+//                  [--gpu N] [--seconds S] [--warmup N] [--no-detector]
+//                  [--config FILE] [--video FILE | --frames FILE.bgr [--frame-size WxH]] [--json FILE]
+//
+// CPU backends (opencv) ignore the precision: they run once, as fp32, with a note.
+// --frames reads raw BGR frames (raw_frames.hpp says how to write them with the
+// bundle's gst-launch-1.0): the build in the portable bundle
+// (slipstream-bench-detector) has no OpenCV videoio, so --video is not there.
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,12 +51,17 @@
 #include <opencv2/core.hpp>
 #include <opencv2/core/utils/logger.hpp>
 #include <opencv2/dnn.hpp>
+#if SS_BENCH_VIDEOIO
 #include <opencv2/videoio.hpp>
+#endif
 
+#include "raw_frames.hpp"
+#include "slipstream/backend.hpp"
 #include "slipstream/config.hpp"
 #include "slipstream/detector.hpp"
 #include "slipstream/error.hpp"
 #include "slipstream/json.hpp"
+#include "slipstream/preprocess.hpp"
 
 namespace fs = std::filesystem;
 
@@ -51,6 +76,16 @@ struct Options {
     int runs = 30;
     double max_overhead = 10;
     fs::path json;
+    fs::path frames;             // raw BGR frames instead of the video
+    ss::bench::FrameSize frame_size;
+    // Throughput mode (--backend).
+    std::string backend;
+    std::vector<int> batch_sizes = {1, 8, 32, 64, 128};
+    std::vector<std::string> precisions = {"fp16", "fp32"};
+    int gpu = 0;
+    double seconds = 3;
+    bool detector = true;
+    bool warmup_given = false;
 };
 
 struct Result {
@@ -67,8 +102,12 @@ struct Result {
 
 [[noreturn]] void usage(const char* why) {
     std::fprintf(stderr,
-                 "bench-detector: %s\nusage: bench-detector [--config FILE] [--video FILE] [--sizes 416,320] "
-                 "[--batches 1,4] [--warmup N] [--runs N] [--max-overhead PCT] [--json FILE]\n",
+                 "bench-detector: %s\n"
+                 "usage: bench-detector [--config FILE] [--video FILE | --frames FILE.bgr [--frame-size WxH]] "
+                 "[--sizes 416,320] [--batches 1,4] [--warmup N] [--runs N] [--max-overhead PCT] [--json FILE]\n"
+                 "       bench-detector --backend NAME [--batch-sizes 1,8,32,64,128] [--precision fp16,fp32] "
+                 "[--gpu N] [--seconds S] [--warmup N] [--no-detector] [--config FILE] "
+                 "[--video FILE | --frames FILE.bgr [--frame-size WxH]] [--json FILE]\n",
                  why);
     std::exit(64);
 }
@@ -98,40 +137,84 @@ Options parse(int argc, char** argv) {
         else if (arg == "--video") o.video = value();
         else if (arg == "--sizes") o.sizes = int_list(value());
         else if (arg == "--batches") o.batches = int_list(value());
-        else if (arg == "--warmup") o.warmup = std::max(0, std::atoi(value().c_str()));
+        else if (arg == "--warmup") o.warmup = std::max(0, std::atoi(value().c_str())), o.warmup_given = true;
         else if (arg == "--runs") o.runs = std::max(1, std::atoi(value().c_str()));
         else if (arg == "--max-overhead") o.max_overhead = std::atof(value().c_str());
         else if (arg == "--json") o.json = value();
+        else if (arg == "--frames") o.frames = value();
+        else if (arg == "--frame-size") {
+            o.frame_size = ss::bench::parse_frame_size(value());
+            if (!o.frame_size) usage("--frame-size needs WIDTHxHEIGHT");
+        } else if (arg == "--backend") o.backend = value();
+        else if (arg == "--batch-sizes") o.batch_sizes = int_list(value());
+        else if (arg == "--precision") {
+            o.precisions.clear();
+            std::stringstream in(value());
+            std::string item;
+            while (std::getline(in, item, ',')) {
+                if (item != "fp16" && item != "fp32") usage(("bad precision '" + item + "' (fp16, fp32)").c_str());
+                o.precisions.push_back(item);
+            }
+            if (o.precisions.empty()) usage("--precision needs fp16, fp32 or both");
+        } else if (arg == "--gpu") o.gpu = std::max(0, std::atoi(value().c_str()));
+        else if (arg == "--seconds") {
+            o.seconds = std::atof(value().c_str());
+            if (!(o.seconds > 0)) usage("--seconds needs a positive number");
+        } else if (arg == "--no-detector") o.detector = false;
         else if (arg == "-h" || arg == "--help") usage("help");
         else usage(("unknown option " + arg).c_str());
     }
     return o;
 }
 
-// `count` frames spread over the first seconds of the video, so a batch holds
-// different pictures (and different numbers of objects) as in real use.
-std::vector<cv::Mat> read_frames(const fs::path& video, int count) {
-    cv::VideoCapture capture(video.string());
-    if (!capture.isOpened()) throw std::runtime_error(video.string() + ": cannot open the video");
+// `count` frames spread over the first seconds of the video (one in `step`), so
+// a batch holds different pictures (and different numbers of objects) as in
+// real use. With --frames, the raw file's frames (written one in a few
+// already) from the first on. at_least: fewer than that is an error.
+std::vector<cv::Mat> read_frames(const Options& o, int count, int step = 40, int at_least = -1) {
+    if (at_least < 0) at_least = count;
     std::vector<cv::Mat> frames;
+    if (!o.frames.empty()) {
+        frames = ss::bench::read_raw_frames(o.frames, o.frame_size, static_cast<std::size_t>(count));
+        if (static_cast<int>(frames.size()) < at_least) throw std::runtime_error(o.frames.string() + ": too few frames");
+        return frames;
+    }
+#if SS_BENCH_VIDEOIO
+    cv::VideoCapture capture(o.video.string());
+    if (!capture.isOpened()) throw std::runtime_error(o.video.string() + ": cannot open the video");
     cv::Mat frame;
     for (int i = 0; static_cast<int>(frames.size()) < count && capture.read(frame); ++i) {
-        if (i % 40 == 0) frames.push_back(frame.clone());
+        if (i % step == 0) frames.push_back(frame.clone());
     }
-    if (static_cast<int>(frames.size()) < count) throw std::runtime_error(video.string() + ": too few frames");
+    if (static_cast<int>(frames.size()) < at_least) throw std::runtime_error(o.video.string() + ": too few frames");
     return frames;
+#else
+    (void)step;
+    throw std::runtime_error("this build has no OpenCV videoio to read " + o.video.string() +
+                             ": give raw BGR frames with --frames FILE.bgr (see raw_frames.hpp)");
+#endif
 }
 
-// A copy of the config with another input size and batch size. Model and label
-// paths become absolute, since the copy lives in another folder.
-fs::path config_copy(const fs::path& original, const ss::InferConfig& loaded, int size, int batch, const fs::path& dir) {
+std::string frames_name(const Options& o) {
+    return (o.frames.empty() ? o.video : o.frames).filename().string();
+}
+
+// A copy of the config with another input size and batch size, and other
+// [property] keys set (overrides: key -> value). Model and label paths become
+// absolute, since the copy lives in another folder.
+fs::path config_copy(const fs::path& original, const ss::InferConfig& loaded, int size, int batch, const fs::path& dir,
+                     const std::vector<std::pair<std::string, std::string>>& overrides = {},
+                     const std::string& tag = "") {
     std::ifstream in(original);
     std::ostringstream out;
     std::string line, section;
+    auto overridden = [&](const std::string& key) {
+        return std::any_of(overrides.begin(), overrides.end(), [&](const auto& kv) { return kv.first == key; });
+    };
     while (std::getline(in, line)) {
         if (!line.empty() && line[0] == '[') section = line;
         const auto key = line.substr(0, line.find('='));
-        if (section == "[property]" && key == "batch-size") continue;  // written right after [property]
+        if (section == "[property]" && (key == "batch-size" || overridden(key))) continue;  // written after [property]
         if (section == "[property]" && key == "infer-dims") {
             line = "infer-dims=" + std::to_string(loaded.input_channels) + ";" + std::to_string(size) + ";" + std::to_string(size);
         } else if (section == "[property]" && key == "onnx-file") {
@@ -140,9 +223,12 @@ fs::path config_copy(const fs::path& original, const ss::InferConfig& loaded, in
             line = "labelfile-path=" + loaded.labelfile_path.string();
         }
         out << line << '\n';
-        if (line == "[property]") out << "batch-size=" << batch << '\n';
+        if (line == "[property]") {
+            out << "batch-size=" << batch << '\n';
+            for (const auto& [k, v] : overrides) out << k << '=' << v << '\n';
+        }
     }
-    const fs::path file = dir / ("config-" + std::to_string(size) + "-b" + std::to_string(batch) + ".txt");
+    const fs::path file = dir / ("config-" + std::to_string(size) + "-b" + std::to_string(batch) + tag + ".txt");
     std::ofstream(file) << out.str();
     return file;
 }
@@ -220,7 +306,7 @@ Result bench(const ss::InferConfig& config, const std::vector<cv::Mat>& images, 
 void write_json(const fs::path& file, const Options& o, const std::vector<Result>& results, bool pass) {
     std::string config, video;
     ss::append_json_string(config, o.config.string());
-    ss::append_json_string(video, o.video.string());
+    ss::append_json_string(video, (o.frames.empty() ? o.video : o.frames).string());
     std::ofstream out(file);
     out << "{\n  \"config\": " << config << ",\n  \"video\": " << video << ",\n"
         << "  \"warmup\": " << o.warmup << ",\n  \"runs\": " << o.runs << ",\n  \"threads\": " << cv::getNumThreads()
@@ -240,22 +326,240 @@ void write_json(const fs::path& file, const Options& o, const std::vector<Result
     out << "  ]\n}\n";
 }
 
+// ---- Throughput mode (--backend) ------------------------------------------
+
+struct Throughput {
+    std::string precision;
+    int batch = 0;
+    bool ok = false;
+    std::string error;  // why the point failed
+    double forward_ips = 0, forward_ms = 0, forward_p90_ms = 0;
+    int forward_runs = 0;
+    bool detector_ran = false;
+    std::string detector_note;  // why the detector was not timed, or what it did differently
+    int detector_batch = 0;
+    double detect_ips = 0, detect_ms = 0;
+    int detect_runs = 0;
+    std::size_t objects = 0;  // found by the detector in the batch, last run
+};
+
+double percentile(std::vector<double> v, double p) {
+    std::sort(v.begin(), v.end());
+    const std::size_t i = std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
+    return v[i];
+}
+
+// Runs f `warmup` times, then for `seconds` (at least twice); the times of the timed runs in ms.
+template <typename F>
+std::vector<double> run_for(double seconds, int warmup, F&& f) {
+    for (int i = 0; i < warmup; ++i) f();
+    std::vector<double> ms;
+    const auto start = std::chrono::steady_clock::now();
+    while (ms.size() < 2 || ms_since(start) < seconds * 1000.0) {
+        const auto t = std::chrono::steady_clock::now();
+        f();
+        ms.push_back(ms_since(t));
+    }
+    return ms;
+}
+
+double images_per_s(const std::vector<double>& ms, int batch) {
+    double total = 0;
+    for (double m : ms) total += m;
+    return total > 0 ? 1000.0 * batch * static_cast<double>(ms.size()) / total : 0;
+}
+
+Throughput bench_backend(const Options& o, const ss::InferConfig& base, const std::vector<cv::Mat>& frames,
+                         const std::string& precision, int batch, const fs::path& tmp) {
+    Throughput r;
+    r.precision = precision;
+    r.batch = batch;
+    std::vector<cv::Mat> images;  // the real frames, over again when the batch is larger
+    for (int i = 0; i < batch; ++i) images.push_back(frames[static_cast<std::size_t>(i) % frames.size()]);
+    try {
+        // The backend alone, on a batch pre-processed once.
+        auto backend = ss::make_inference_backend(o.backend);
+        ss::BackendOptions options;
+        options.gpu_id = o.gpu;
+        options.fp16 = precision == "fp16";
+        options.max_batch = batch;
+        backend->configure(options);
+        backend->load(base.onnx_file, base.output_blob_names);
+        const ss::Preprocessor preprocessor(base);
+        const std::size_t per_image = preprocessor.floats_per_image();
+        std::vector<float> input(per_image * static_cast<std::size_t>(batch));
+        for (int i = 0; i < batch; ++i) preprocessor.run(images[static_cast<std::size_t>(i)], input.data() + i * per_image);
+        const bool nchw = base.network_input_order == ss::InputOrder::nchw;
+        const std::vector<int> shape = nchw ? std::vector<int>{batch, base.input_channels, base.input_height, base.input_width}
+                                            : std::vector<int>{batch, base.input_height, base.input_width, base.input_channels};
+        const ss::InputTensor tensor{input.data(), shape};
+        for (const auto& out : backend->forward(tensor)) {
+            if (out.shape.empty() || out.shape[0] != batch) {
+                throw std::runtime_error("output '" + out.name + "' has batch dimension " +
+                                         (out.shape.empty() ? std::string("none") : std::to_string(out.shape[0])) +
+                                         " for a batch of " + std::to_string(batch));
+            }
+        }
+        const auto ms = run_for(o.seconds, o.warmup, [&] { (void)backend->forward(tensor); });
+        r.forward_ips = images_per_s(ms, batch);
+        r.forward_ms = median(ms);
+        r.forward_p90_ms = percentile(ms, 0.9);
+        r.forward_runs = static_cast<int>(ms.size());
+        r.ok = true;
+    } catch (const std::exception& e) {
+        r.error = e.what();
+        return r;
+    }
+    if (!o.detector) return r;
+    // ss::Detector end to end, with the config saying what the backend was told.
+    r.detector_batch = std::min(batch, 64);
+    if (r.detector_batch < batch) {
+        r.detector_note = "batch-size " + std::to_string(r.detector_batch) + " (the config's limit): " +
+                          std::to_string((batch + 63) / 64) + " forwards per detect";
+    }
+    try {
+        const fs::path file = config_copy(o.config, base, base.input_width, r.detector_batch, tmp,
+                                          {{"backend", o.backend},
+                                           {"network-mode", precision == "fp16" ? "2" : "0"},
+                                           {"gpu-id", std::to_string(o.gpu)}},
+                                          "-" + precision);
+        ss::Detector detector(ss::load_infer_config(file));
+        std::vector<ss::Detections> found;
+        const auto ms = run_for(o.seconds, o.warmup, [&] { found = detector.detect(images); });
+        r.detect_ips = images_per_s(ms, batch);
+        r.detect_ms = median(ms);
+        r.detect_runs = static_cast<int>(ms.size());
+        for (const auto& d : found) r.objects += d.size();
+        r.detector_ran = true;
+    } catch (const std::exception& e) {
+        r.detector_note = std::string("detector failed: ") + e.what();
+    }
+    return r;
+}
+
+void print_throughput_header() {
+    std::printf("%9s %6s %12s %9s %9s %13s %10s %8s\n", "precision", "batch", "fwd img/s", "fwd ms", "fwd p90",
+                "detect img/s", "detect ms", "objects");
+}
+
+void print_throughput_row(const Throughput& r) {
+    if (!r.ok) {
+        std::printf("%9s %6d   failed: %s\n", r.precision.c_str(), r.batch, r.error.c_str());
+        return;
+    }
+    char detect_ips[32] = "-", detect_ms[32] = "-", objects[32] = "-";
+    if (r.detector_ran) {
+        std::snprintf(detect_ips, sizeof detect_ips, "%.1f", r.detect_ips);
+        std::snprintf(detect_ms, sizeof detect_ms, "%.2f", r.detect_ms);
+        std::snprintf(objects, sizeof objects, "%zu", r.objects);
+    }
+    std::printf("%9s %6d %12.1f %9.2f %9.2f %13s %10s %8s\n", r.precision.c_str(), r.batch, r.forward_ips, r.forward_ms,
+                r.forward_p90_ms, detect_ips, detect_ms, objects);
+    if (!r.detector_note.empty()) std::printf("%16s note: %s\n", "", r.detector_note.c_str());
+}
+
+void write_throughput_json(const fs::path& file, const Options& o, const ss::InferConfig& base, const std::vector<cv::Mat>& frames,
+                           const std::vector<Throughput>& results, const std::string& note) {
+    auto q = [](const std::string& s) {
+        std::string out;
+        ss::append_json_string(out, s);
+        return out;
+    };
+    std::ofstream out(file);
+    out << "{\n  \"tool\": \"bench-detector\",\n  \"backend\": " << q(o.backend) << ",\n  \"gpu\": " << o.gpu
+        << ",\n  \"config\": " << q(o.config.string()) << ",\n  \"model\": " << q(base.onnx_file.string())
+        << ",\n  \"input\": [" << base.input_width << ", " << base.input_height << "],\n  \"frames\": "
+        << q((o.frames.empty() ? o.video : o.frames).string()) << ",\n  \"distinct_frames\": " << frames.size()
+        << ",\n  \"frame_size\": [" << frames[0].cols << ", " << frames[0].rows << "],\n  \"seconds_per_point\": "
+        << o.seconds << ",\n  \"warmup\": " << o.warmup << ",\n  \"threads\": " << cv::getNumThreads()
+        << ",\n  \"note\": " << q(note) << ",\n  \"results\": [\n";
+    char buffer[768];
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const Throughput& r = results[i];
+        std::string row = "    {\"precision\": " + q(r.precision) + ", \"batch\": " + std::to_string(r.batch) +
+                          ", \"ok\": " + (r.ok ? "true" : "false");
+        if (!r.ok) {
+            row += ", \"error\": " + q(r.error);
+        } else {
+            std::snprintf(buffer, sizeof buffer,
+                          ", \"forward_images_per_s\": %.2f, \"forward_ms_median\": %.3f, \"forward_ms_p90\": %.3f, "
+                          "\"forward_runs\": %d",
+                          r.forward_ips, r.forward_ms, r.forward_p90_ms, r.forward_runs);
+            row += buffer;
+            if (r.detector_ran) {
+                std::snprintf(buffer, sizeof buffer,
+                              ", \"detect_images_per_s\": %.2f, \"detect_ms_median\": %.3f, \"detect_runs\": %d, "
+                              "\"detector_batch\": %d, \"objects\": %zu",
+                              r.detect_ips, r.detect_ms, r.detect_runs, r.detector_batch, r.objects);
+                row += buffer;
+            }
+            if (!r.detector_note.empty()) row += ", \"detector_note\": " + q(r.detector_note);
+        }
+        out << row << "}" << (i + 1 < results.size() ? "," : "") << "\n";
+    }
+    out << "  ]\n}\n";
+}
+
+int throughput_main(Options o) {
+    const ss::InferConfig base = ss::load_infer_config(o.config);
+    // Distinct real frames, one in 20 of the video (up to 32; batches repeat them).
+    const int most = *std::max_element(o.batch_sizes.begin(), o.batch_sizes.end());
+    const std::vector<cv::Mat> frames = read_frames(o, std::min(most, o.frames.empty() ? 32 : 128), 20, 1);
+    std::string note;
+    if (o.backend == "opencv") {  // CPU backends: BackendOptions' precision means nothing to them
+        if (o.precisions != std::vector<std::string>{"fp32"}) {
+            note = o.backend + " runs FP32 on the CPU: --precision ignored";
+            std::printf("note: %s\n", note.c_str());
+        }
+        o.precisions = {"fp32"};
+    }
+    // Unknown backend names fail here, once, with the registry's list.
+    (void)ss::make_inference_backend(o.backend);
+
+    std::string pattern = (fs::temp_directory_path() / "bench-detector-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary folder");
+    const fs::path tmp = pattern;
+
+    std::printf("backend %s, GPU %d, model %s at %dx%d, %zu frames of %s (%dx%d), %.1f s per point after %d warm-up runs, "
+                "%d CPU threads\n",
+                o.backend.c_str(), o.gpu, base.onnx_file.filename().c_str(), base.input_width, base.input_height,
+                frames.size(), frames_name(o).c_str(), frames[0].cols, frames[0].rows, o.seconds, o.warmup,
+                cv::getNumThreads());
+    print_throughput_header();
+    std::fflush(stdout);
+    std::vector<Throughput> results;
+    bool all_ok = true;
+    for (const auto& precision : o.precisions) {
+        for (int batch : o.batch_sizes) {
+            results.push_back(bench_backend(o, base, frames, precision, batch, tmp));
+            all_ok = all_ok && results.back().ok;
+            print_throughput_row(results.back());
+            std::fflush(stdout);
+        }
+    }
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    if (!o.json.empty()) write_throughput_json(o.json, o, base, frames, results, note);
+    return all_ok ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     const Options o = parse(argc, argv);
     cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
     try {
+        if (!o.backend.empty()) return throughput_main(o);
         const ss::InferConfig base = ss::load_infer_config(o.config);
         const int most = *std::max_element(o.batches.begin(), o.batches.end());
-        const std::vector<cv::Mat> frames = read_frames(o.video, most);
+        const std::vector<cv::Mat> frames = read_frames(o, most);
 
         std::string pattern = (fs::temp_directory_path() / "bench-detector-XXXXXX").string();
         if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary folder");
         const fs::path tmp = pattern;
 
         std::printf("model %s, %s (%dx%d), %d threads, median of %d runs after %d warm-up\n",
-                    base.onnx_file.filename().c_str(), o.video.filename().c_str(), frames[0].cols, frames[0].rows,
+                    base.onnx_file.filename().c_str(), frames_name(o).c_str(), frames[0].cols, frames[0].rows,
                     cv::getNumThreads(), o.runs, o.warmup);
         std::printf("%6s %6s %12s %12s %9s %8s %8s %8s %9s %8s\n", "input", "batch", "raw fwd ms", "detect ms",
                     "overhead", "pre ms", "fwd ms", "post ms", "non-fwd", "objects");

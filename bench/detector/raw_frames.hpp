@@ -3,9 +3,11 @@
 // bundle on GPU servers): a file of raw 8-bit BGR frames back to back, as
 // GStreamer writes them, e.g. with the bundle's own gst-launch-1.0:
 //
-//   gst-launch-1.0 -q filesrc location=vtest.mp4 ! decodebin ! videorate drop-only=true \
-//       ! video/x-raw,framerate=1/2 ! videoconvert ! video/x-raw,format=BGR \
+//   gst-launch-1.0 -q filesrc location=vtest.mp4 ! decodebin ! videorate drop-only=true
+//       ! video/x-raw,framerate=1/2 ! videoconvert ! video/x-raw,format=BGR
 //       ! filesink location=/tmp/vtest-768x576.bgr
+//
+// (write_frames.sh next to this file does that and names the file after the size).
 //
 // The frame size is given, or read from the file name ("...-768x576.bgr").
 // Rows are padded to 4 bytes as GStreamer pads them. Header only: used by

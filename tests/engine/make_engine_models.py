@@ -419,6 +419,58 @@ def build_cases():
                        node('Reshape', ['a', 'shape64'], ['y'])],
          [init('half16', np.array([0.5, 1.5, -2.0], np.float16)), init('shape32', np.array([0, -1], np.int32))],
          ['y'], [2, 2, 3])
+    # A YOLOv8-shaped network: SiLU convs, a bottleneck (Add after the activation),
+    # C2f's Split/Concat, SPPF, nearest upsampling, the DFL head (Reshape ->
+    # Transpose -> Softmax -> Conv) with dynamic-batch shapes and box decoding.
+    def silu_conv(x, w, out, **kw):
+        return [node('Conv', [x, w, w + '_b'], [out + '_c'], **kw), node('Sigmoid', [out + '_c'], [out + '_s']),
+                node('Mul', [out + '_c', out + '_s'], [out])]
+
+    def conv_init(name, k, c, r):
+        return [init(name, weights(k, c, r, r) * (1.0 / math.sqrt(c * r * r))), init(name + '_b', weights(k) * 0.1)]
+    anchors = np.stack(np.meshgrid(np.arange(8) + 0.5, np.arange(8) + 0.5)[::-1]).reshape(2, 64)[::-1].astype(np.float32)
+    yolo = (silu_conv('x', 'w1', 'c1', strides=[2, 2], pads=[1, 1, 1, 1]) +
+            silu_conv('c1', 'w2', 'c2', pads=[1, 1, 1, 1]) +
+            [node('Add', ['c1', 'c2'], ['res']), node('Split', ['res', 'halves'], ['sp0', 'sp1'], axis=1),
+             node('Concat', ['sp0', 'sp1', 'res'], ['cat'], axis=1)] +
+            silu_conv('cat', 'w3', 'c3') +
+            [node('MaxPool', ['c3'], ['m1'], kernel_shape=[5, 5], pads=[2, 2, 2, 2]),
+             node('MaxPool', ['m1'], ['m2'], kernel_shape=[5, 5], pads=[2, 2, 2, 2]),
+             node('Concat', ['c3', 'm1', 'm2'], ['cat2'], axis=1)] +
+            silu_conv('cat2', 'w4', 'c4') +
+            [node('Resize', ['c4', '', 'scales2'], ['up'], mode='nearest', coordinate_transformation_mode='asymmetric',
+                  nearest_mode='floor'),
+             node('Conv', ['c4', 'wb', 'wb_b'], ['box']), node('Conv', ['c4', 'wc', 'wc_b'], ['cls']),
+             node('Shape', ['box'], ['bs']), node('Gather', ['bs', 'i0'], ['n']),
+             node('Unsqueeze', ['n', 'ax0'], ['n1']),
+             node('Concat', ['n1', 'dfl_shape'], ['dfl_target'], axis=0),
+             node('Reshape', ['box', 'dfl_target'], ['dfl_r']),
+             node('Transpose', ['dfl_r'], ['dfl_t'], perm=[0, 2, 1, 3]),
+             node('Softmax', ['dfl_t'], ['dfl_s'], axis=1),
+             node('Conv', ['dfl_s', 'dfl_w'], ['dfl_c']),
+             node('Concat', ['n1', 'dist_shape'], ['dist_target'], axis=0),
+             node('Reshape', ['dfl_c', 'dist_target'], ['dist']),
+             node('Split', ['dist', 'halves2'], ['lt', 'rb'], axis=1),
+             node('Sub', ['anchors', 'lt'], ['x1y1']), node('Add', ['anchors', 'rb'], ['x2y2']),
+             node('Add', ['x1y1', 'x2y2'], ['xy2']), node('Div', ['xy2', 'two'], ['cxy']),
+             node('Sub', ['x2y2', 'x1y1'], ['wh']), node('Concat', ['cxy', 'wh'], ['dbox'], axis=1),
+             node('Mul', ['dbox', 'stride'], ['boxes']),
+             node('Sigmoid', ['cls'], ['cls_s']),
+             node('Concat', ['n1', 'cls_shape'], ['cls_target'], axis=0),
+             node('Reshape', ['cls_s', 'cls_target'], ['cls_r']),
+             node('Concat', ['boxes', 'cls_r'], ['output0'], axis=1)])
+    case('yolo_like', yolo,
+         conv_init('w1', 8, 3, 3) + conv_init('w2', 8, 8, 3) + conv_init('w3', 16, 16, 1) + conv_init('w4', 16, 48, 1) +
+         conv_init('wb', 64, 16, 1) + conv_init('wc', 5, 16, 1) +
+         [init('halves', np.array([4, 4], np.int64)), init('halves2', np.array([2, 2], np.int64)),
+          init('scales2', np.array([1, 1, 2, 2], np.float32)), init('i0', np.array(0, np.int64)),
+          init('ax0', np.array([0], np.int64)), init('dfl_shape', np.array([4, 16, -1], np.int64)),
+          init('dfl_w', np.arange(16, dtype=np.float32).reshape(1, 16, 1, 1)),
+          init('dist_shape', np.array([4, -1], np.int64)), init('cls_shape', np.array([5, -1], np.int64)),
+          init('anchors', anchors), init('two', np.array(2, np.float32)),
+          init('stride', np.full((1, 64), 2.0, np.float32))],
+         ['output0', 'up'], [3, 16, 16], batches=(1, 2))
+
     # A chain whose activations can share bytes (arena reuse).
     chain, inits, prev = [], [], 'x'
     for k in range(6):

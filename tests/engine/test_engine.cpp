@@ -144,6 +144,29 @@ TEST(EngineFusion, ResidualAddOnlyWhenTheConvHasNoOtherReader) {
     EXPECT_EQ(steps_of<BinaryStep>(plan).size(), 1u);
 }
 
+TEST(EngineFusion, YoloShapedNetwork) {
+    const Plan plan = plan_of("yolo_like", 2);
+    const auto convs = steps_of<ConvStep>(plan);
+    ASSERT_EQ(convs.size(), 7u);
+    int silu = 0;
+    for (const auto* c : convs) silu += c->activation == Activation::silu;
+    EXPECT_EQ(silu, 4);
+    // The bottleneck adds after the activation: a BinaryStep, not a residual.
+    for (const auto* c : convs) EXPECT_EQ(c->residual, -1);
+    // DFL: the Transpose feeding Softmax is row major, the Softmax output goes
+    // to NHWC for its conv, whose input is that relayout.
+    EXPECT_EQ(plan.tensors[tensor_index(plan, "dfl_t")].layout, Layout::row_major);
+    const auto dfl = std::find_if(plan.steps.begin(), plan.steps.end(), [](const Step& s) {
+        return s.node == "dfl_c" && std::holds_alternative<ConvStep>(s.params);
+    });
+    ASSERT_NE(dfl, plan.steps.end());
+    EXPECT_EQ(plan.tensors[std::get<ConvStep>(dfl->params).x].name, "dfl_s/nhwc");
+    EXPECT_EQ(plan.tensors[tensor_index(plan, "cat")].layout, Layout::nhwc);  // read by a conv
+    EXPECT_EQ(steps_of<MaxPoolStep>(plan).size(), 2u);
+    EXPECT_EQ(output_tensor(plan, "output0").dims, (Dims{2, 9, 64}));
+    for (const Step& s : plan.steps) EXPECT_TRUE(s.op != "Shape" && s.op != "Gather" && s.op != "Unsqueeze") << s.op;
+}
+
 TEST(EngineLayout, ReshapeOfNhwcCopiesOfRowMajorAliases) {
     const Plan plan = plan_of("reshape", 3);
     const int input = plan.input;

@@ -11,6 +11,8 @@
 #   bin/slipstream, bin/slipstream-camsim   start scripts (set the paths below, then exec)
 #   bin/gst-launch-1.0                      GStreamer's own, on the bundle's plugins
 #   bin/slipstream-bench-gpu                the GPU benchmark (bench/gpu.sh; needs python3)
+#   bin/slipstream-bench-detector           inference backends' throughput (bench/detector, where built)
+#   bin/slipstream-agreement-tests          OpenCV against the cuda backend (tests/agreement, where built)
 #   libexec/                                the programs and GStreamer's plugin scanner
 #   lib/                                    every library they need but glibc and libstdc++
 #   lib/gstreamer-1.0/                      the GStreamer plugins slipstream uses, ours too
@@ -84,6 +86,19 @@ for f in "${programs[@]}" "$scanner" "$gst_launch"; do
 done
 cp "$our_plugin" "${plugin_files[@]}" "$top/lib/gstreamer-1.0/"
 strip --strip-unneeded "$top/libexec/slipstream" "$top/libexec/slipstream-camsim" "$top/lib/gstreamer-1.0/libgstslipstream.so"
+# The detector's measuring programs, where built (under 1 MB together; no OpenCV
+# videoio: they read raw frames that bench/detector/write_frames.sh writes with
+# the bundle's gst-launch-1.0). bench/device/detector_bench.sh runs them.
+measuring=()
+for f in "$build/bench/detector/slipstream-bench-detector" "$build/tests/agreement/slipstream-agreement-tests"; do
+  if [[ -f $f ]]; then
+    cp "$f" "$top/libexec/"
+    strip --strip-unneeded "$top/libexec/$(basename "$f")"
+    measuring+=("$(basename "$f")")
+  else
+    say "note: $f not built: not carried"
+  fi
+done
 # The cuda inference backend, where it was built: slipstream loads it from
 # ../lib/slipstream when a config asks for backend=cuda. cuDNN is not carried
 # (about 600 MB): the module loads the GPU server's own libcudnn.so.9.
@@ -129,7 +144,8 @@ cp "$root/bench/gpu.sh" "$root/bench/gpu.py" "$root/bench/bench.py" "$top/share/
 cp "$root"/bench/benchlib/*.py "$top/share/slipstream/bench/benchlib/"
 chmod +x "$top/share/slipstream/bench/gpu.sh"
 
-for program in slipstream slipstream-camsim gst-launch-1.0; do
+cp "$root/bench/detector/write_frames.sh" "$top/share/slipstream/bench/"
+for program in slipstream slipstream-camsim gst-launch-1.0 "${measuring[@]}"; do
   sed "s/@PROGRAM@/$program/" "$root/tools/bundle/start.sh.in" >"$top/bin/$program"
   chmod +x "$top/bin/$program"
 done

@@ -535,11 +535,12 @@ int throughput_main(Options o) {
             all_ok = all_ok && results.back().ok;
             print_throughput_row(results.back());
             std::fflush(stdout);
+            // After every point, so a run cut short by a time limit keeps what it measured.
+            if (!o.json.empty()) write_throughput_json(o.json, o, base, frames, results, note);
         }
     }
     std::error_code ec;
     fs::remove_all(tmp, ec);
-    if (!o.json.empty()) write_throughput_json(o.json, o, base, frames, results, note);
     return all_ok ? 0 : 1;
 }
 

@@ -1156,10 +1156,10 @@ def self_check(torch, graph, x, device, log):
     return ok, summary
 
 
-def time_points(torch, graph, args, cfg, frames, size, stride, device, precision, log):
-    """One result per batch size, in bench-detector's JSON keys."""
+def time_points(torch, graph, args, cfg, frames, size, stride, device, precision, results, save):
+    """Appends one result per batch size to results, in bench-detector's JSON
+    keys, and calls save() after each (a run cut short keeps what it measured)."""
     half = precision == "fp16"
-    results = []
     module = make_torch_module(graph, torch, device, half, True)
     if args.compile:
         module = torch.compile(module)
@@ -1218,7 +1218,7 @@ def time_points(torch, graph, args, cfg, frames, size, stride, device, precision
                 torch.cuda.empty_cache()
         results.append(row)
         print_row(row)
-    return results
+        save()
 
 
 def print_header():
@@ -1311,6 +1311,12 @@ def main():
               "warmup": args.warmup, "channels_last": True, "cudnn_benchmark": device.type == "cuda",
               "note": "forward = host float32 in -> GPU -> float32 outputs on the host, as InferenceBackend::forward",
               "results": []}
+    def save():
+        if args.json:
+            with open(args.json + ".part", "w") as f:
+                json.dump(report, f, indent=2)
+            os.replace(args.json + ".part", args.json)
+
     status = 0
     if not args.no_check:
         picked = [frames[i % len(frames)] for i in range(args.check_batch)]
@@ -1324,13 +1330,12 @@ def main():
                  cfg["width"], cfg["height"], len(frames), os.path.basename(source), size[0], size[1],
                  args.seconds, args.warmup))
         print_header()
+        save()
         for precision in precisions:
-            report["results"] += time_points(torch, graph, args, cfg, frames, size, stride, device, precision, log)
+            time_points(torch, graph, args, cfg, frames, size, stride, device, precision, report["results"], save)
         if not all(r["ok"] for r in report["results"]):
             status = status or 1
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
+    save()
     return status
 
 

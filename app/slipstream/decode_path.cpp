@@ -33,6 +33,15 @@ std::string DecodePath::gpu_decoder_for(const GstCaps* caps) const {
     return {};
 }
 
+bool wants_device_frames(const ss::InferConfig& config) { return config.backend == "cuda"; }
+
+void set_device_frames(DecodePath& path, const ss::InferConfig& config) {
+    const bool on = path.gpu && wants_device_frames(config) && config.input_width > 0 && config.input_height > 0;
+    path.detect_width = on ? config.input_width : 0;
+    path.detect_height = on ? config.input_height : 0;
+    path.detect_keep_aspect = on && config.maintain_aspect_ratio;
+}
+
 bool is_gpu_decoder(GstElementFactory* factory) {
     const gchar* klass = gst_element_factory_get_metadata(factory, GST_ELEMENT_METADATA_KLASS);
     const gchar* name = gst_plugin_feature_get_name(GST_PLUGIN_FEATURE(factory));

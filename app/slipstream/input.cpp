@@ -185,6 +185,10 @@ void Input::create_bin() {
     }
     if (cuda_scale) {
         g_object_set(cuda_scale, "width", host_.decode->frame_width, "height", host_.decode->frame_height, nullptr);
+        if (host_.decode->detect_width > 0) {
+            g_object_set(cuda_scale, "detect-width", host_.decode->detect_width, "detect-height", host_.decode->detect_height,
+                         "detect-keep-aspect", static_cast<gboolean>(host_.decode->detect_keep_aspect), nullptr);
+        }
     }
     auto* context = new BinContext{this, generation_, convert, cuda_scale};
     g_object_set_data_full(G_OBJECT(bin), context_key, context, +[](gpointer data) { delete static_cast<BinContext*>(data); });

@@ -132,6 +132,7 @@ void build_pipeline(App& app, const ss::InferConfig& config, DecodePath& decode)
     g_object_set(app.mux, "frame-width", frame_w, "frame-height", frame_h, "end-on-eos", FALSE, nullptr);
     decode.frame_width = frame_w;  // on the GPU path frames come down at this size already
     decode.frame_height = frame_h;
+    set_device_frames(decode, config);  // and, for backend=cuda, also stay up there at the network's size
     gst_util_set_object_arg(G_OBJECT(app.mux), "fps", (std::to_string(o.fps) + "/1").c_str());
     g_object_set(app.infer, "config-file", config.config_file.c_str(), nullptr);
     if (o.interval) g_object_set(app.infer, "interval", *o.interval, nullptr);

@@ -101,12 +101,36 @@ void AsyncDetector::run(Detector& detector) {
         std::vector<cv::Mat> images;
         for (const auto& frame : job.frames) images.push_back(frame.image);
         std::vector<Detections> found;
-        try {
-            found = detector.detect(images);
-        } catch (const std::exception& e) {
-            // One bad frame must not stop detection for every camera.
-            log(LogLevel::warning, std::string("detection failed: ") + e.what());
-            found.assign(job.frames.size(), {});
+        bool on_device = detector.accepts_device_frames();
+        for (const auto& frame : job.frames) on_device = on_device && frame.device;
+        bool device_failed = false;
+        if (on_device) {
+            std::vector<DeviceFrame> frames;
+            std::vector<cv::Size> sizes;
+            for (const auto& frame : job.frames) {
+                frames.push_back(*frame.device);
+                sizes.push_back(frame.image.size());
+            }
+            try {
+                found = detector.detect_frames(frames, sizes);
+            } catch (const std::exception& e) {
+                // The CPU pictures are still there: detect those instead. Said
+                // once, then counted (a broken GPU would fail every job).
+                if (!device_failure_logged_.exchange(true)) {
+                    log(LogLevel::warning, std::string("detection on GPU frames failed, detecting the CPU pictures instead: ") + e.what());
+                }
+                on_device = false;
+                device_failed = true;
+            }
+        }
+        if (!on_device) {
+            try {
+                found = detector.detect(images);
+            } catch (const std::exception& e) {
+                // One bad frame must not stop detection for every camera.
+                log(LogLevel::warning, std::string("detection failed: ") + e.what());
+                found.assign(job.frames.size(), {});
+            }
         }
         const auto finished = std::chrono::steady_clock::now();
         const double seconds = std::chrono::duration<double>(finished - start).count();
@@ -117,6 +141,8 @@ void AsyncDetector::run(Detector& detector) {
             results_.push_back({job.number, f.source, f.frame_number, f.image.size(), std::move(found[i]), finished});
         }
         stats_.frames += job.frames.size();
+        if (on_device) stats_.device_frames += job.frames.size();
+        if (device_failed) ++stats_.device_failures;
         stats_.busy_seconds += seconds;
         stats_.last_ms_per_frame = 1000.0 * seconds / static_cast<double>(job.frames.size());
         unfinished_.erase(job.number);

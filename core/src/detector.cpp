@@ -15,11 +15,23 @@ double elapsed_ms(std::chrono::steady_clock::time_point since) {
 
 }  // namespace
 
-Detector::Detector(InferConfig config)
+Detector::Detector(InferConfig config) : Detector(config, make_inference_backend(config.backend)) {}
+
+Detector::Detector(InferConfig config, std::unique_ptr<InferenceBackend> backend)
     : config_(std::move(config)),
       preprocessor_(config_),
-      backend_(make_inference_backend(config_.backend)),
+      backend_(std::move(backend)),
       parser_(make_output_parser(config_.parser)) {
+    if (!backend_) throw Error("Detector: no inference backend");
+    spec_.width = config_.input_width;
+    spec_.height = config_.input_height;
+    spec_.channels = config_.input_channels;
+    spec_.bgr = config_.model_color_format == ColorFormat::bgr;
+    spec_.gray = config_.model_color_format == ColorFormat::gray;
+    spec_.net_scale_factor = config_.net_scale_factor;
+    spec_.offsets = config_.offsets;
+    spec_.maintain_aspect_ratio = config_.maintain_aspect_ratio;
+    spec_.symmetric_padding = config_.symmetric_padding;
     context_.input_width = config_.input_width;
     context_.input_height = config_.input_height;
     context_.num_classes = config_.num_detected_classes;
@@ -91,9 +103,22 @@ void Detector::run_batch(const std::vector<cv::Mat>& images, std::size_t first, 
                                         : std::vector<int>{n, config_.input_height, config_.input_width, config_.input_channels};
     const auto outputs = backend_->forward({input_.data(), shape});
     timing_.forward_ms += elapsed_ms(start);
-    // Image i's tensors are read at i * (size of one image's tensor): a model whose
-    // batch dimension does not follow the input (a fixed batch of 1 reshaped with
-    // -1, say) would send every image after the first past the end of the data.
+    check_batch(outputs, n);
+
+    start = std::chrono::steady_clock::now();
+    std::vector<Candidate> candidates;
+    for (std::size_t i = 0; i < count; ++i) {
+        candidates.clear();
+        parser_->parse(views_for(outputs, i), context_, candidates);
+        results[first + i] = finish(candidates, transforms[i], images[first + i].size());
+    }
+    timing_.postprocess_ms += elapsed_ms(start);
+}
+
+// Image i's tensors are read at i * (size of one image's tensor): a model whose
+// batch dimension does not follow the input (a fixed batch of 1 reshaped with
+// -1, say) would send every image after the first past the end of the data.
+void Detector::check_batch(const std::vector<OutputTensor>& outputs, int n) const {
     for (const auto& out : outputs) {
         if (out.shape.empty() || out.shape[0] != n) {
             throw ModelError(config_.onnx_file.string() + ": output '" + out.name + "' has shape " +
@@ -102,13 +127,59 @@ void Detector::run_batch(const std::vector<cv::Mat>& images, std::size_t first, 
                              " (use batch-size=1 or a model with a dynamic batch dimension)");
         }
     }
+}
+
+std::vector<Detections> Detector::detect_frames(const std::vector<DeviceFrame>& frames,
+                                                const std::vector<cv::Size>& report_sizes) {
+    if (frames.size() != report_sizes.size()) {
+        throw Error("detect_frames: " + std::to_string(frames.size()) + " frames but " +
+                    std::to_string(report_sizes.size()) + " report sizes");
+    }
+    if (!backend_->accepts_device_frames()) {
+        throw ModelError("inference backend '" + config_.backend + "' cannot read frames in GPU memory");
+    }
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        const DeviceFrame& f = frames[i];
+        if (f.width <= 0 || f.height <= 0 || !f.luma || !f.chroma || report_sizes[i].width <= 0 ||
+            report_sizes[i].height <= 0) {
+            throw Error("detect_frames: frame " + std::to_string(i) + " (" + std::to_string(f.width) + "x" +
+                        std::to_string(f.height) + ", report size " + std::to_string(report_sizes[i].width) + "x" +
+                        std::to_string(report_sizes[i].height) + ") is empty");
+        }
+    }
+    std::vector<Detections> results(frames.size());
+    timing_ = {};
+    const std::size_t batch = static_cast<std::size_t>(config_.batch_size);
+    for (std::size_t first = 0; first < frames.size(); first += batch) {
+        run_frames(frames, report_sizes, first, std::min(batch, frames.size() - first), results);
+    }
+    return results;
+}
+
+void Detector::run_frames(const std::vector<DeviceFrame>& frames, const std::vector<cv::Size>& report_sizes,
+                          std::size_t first, std::size_t count, std::vector<Detections>& results) {
+    // Pre-processing runs inside the backend (on the GPU), counted as forward.
+    auto start = std::chrono::steady_clock::now();
+    const auto begin = frames.begin() + static_cast<std::ptrdiff_t>(first);
+    const std::vector<DeviceFrame> batch(begin, begin + static_cast<std::ptrdiff_t>(count));
+    const auto outputs = backend_->forward_frames(batch, spec_);
+    timing_.forward_ms += elapsed_ms(start);
+    check_batch(outputs, static_cast<int>(count));
 
     start = std::chrono::steady_clock::now();
     std::vector<Candidate> candidates;
     for (std::size_t i = 0; i < count; ++i) {
+        const DeviceFrame& f = frames[first + i];
+        const cv::Size report = report_sizes[first + i];
+        // Network -> device-frame pixels as the kernel placed the frame, then
+        // device-frame -> report pixels (the same picture at another size):
+        // one transform, so clamping and the size filters act in report pixels.
+        InputTransform transform = preprocessor_.transform_for({f.width, f.height});
+        transform.scale_x *= static_cast<float>(f.width) / static_cast<float>(report.width);
+        transform.scale_y *= static_cast<float>(f.height) / static_cast<float>(report.height);
         candidates.clear();
         parser_->parse(views_for(outputs, i), context_, candidates);
-        results[first + i] = finish(candidates, transforms[i], images[first + i].size());
+        results[first + i] = finish(candidates, transform, report);
     }
     timing_.postprocess_ms += elapsed_ms(start);
 }

@@ -20,6 +20,27 @@ Preprocessor::Preprocessor(const InferConfig& config)
       keep_aspect_(config.maintain_aspect_ratio),
       symmetric_(config.symmetric_padding) {}
 
+// ss::cuda::input_transform (cuda/src/preprocess_reference.cpp) repeats this
+// arithmetic for the GPU path: change both or neither.
+Preprocessor::Geometry Preprocessor::geometry(cv::Size source) const {
+    Geometry g;
+    InputTransform& transform = g.transform;
+    int resized_w = width_, resized_h = height_;
+    if (keep_aspect_) {
+        const float scale = std::min(static_cast<float>(width_) / source.width, static_cast<float>(height_) / source.height);
+        resized_w = std::clamp(static_cast<int>(std::lround(source.width * scale)), 1, width_);
+        resized_h = std::clamp(static_cast<int>(std::lround(source.height * scale)), 1, height_);
+        if (symmetric_) {
+            transform.pad_x = static_cast<float>((width_ - resized_w) / 2);
+            transform.pad_y = static_cast<float>((height_ - resized_h) / 2);
+        }
+    }
+    transform.scale_x = static_cast<float>(resized_w) / source.width;
+    transform.scale_y = static_cast<float>(resized_h) / source.height;
+    g.resized = {resized_w, resized_h};
+    return g;
+}
+
 InputTransform Preprocessor::run(const cv::Mat& image, float* dst) const {
     if (image.empty() || image.depth() != CV_8U || (image.channels() != 1 && image.channels() != 3 && image.channels() != 4)) {
         throw Error("pre-processing needs an 8-bit gray, BGR or BGRA image");
@@ -29,19 +50,9 @@ InputTransform Preprocessor::run(const cv::Mat& image, float* dst) const {
         cv::cvtColor(image, source, image.channels() == 4 ? cv::COLOR_BGRA2GRAY : cv::COLOR_BGR2GRAY);
     }
 
-    InputTransform transform;
-    int resized_w = width_, resized_h = height_;
-    if (keep_aspect_) {
-        const float scale = std::min(static_cast<float>(width_) / source.cols, static_cast<float>(height_) / source.rows);
-        resized_w = std::clamp(static_cast<int>(std::lround(source.cols * scale)), 1, width_);
-        resized_h = std::clamp(static_cast<int>(std::lround(source.rows * scale)), 1, height_);
-        if (symmetric_) {
-            transform.pad_x = static_cast<float>((width_ - resized_w) / 2);
-            transform.pad_y = static_cast<float>((height_ - resized_h) / 2);
-        }
-    }
-    transform.scale_x = static_cast<float>(resized_w) / source.cols;
-    transform.scale_y = static_cast<float>(resized_h) / source.rows;
+    const Geometry g = geometry(source.size());
+    const InputTransform transform = g.transform;
+    const int resized_w = g.resized.width, resized_h = g.resized.height;
 
     // Resize in 8 bits into a black canvas, then convert to float once.
     cv::Mat canvas(height_, width_, source.type(), cv::Scalar::all(0));

@@ -28,6 +28,7 @@
 
 #include "element_impl.hpp"
 #include "meta/batch_meta.hpp"
+#include "meta/device_frame_meta.hpp"
 #include "meta/running_time.hpp"
 #include "slipstream/frame_convert.hpp"
 
@@ -225,6 +226,7 @@ static GstFlowReturn sink_chain(GstPad* pad, GstObject* parent, GstBuffer* buffe
         GST_WARNING_OBJECT(pad, "frame conversion failed: %s", e.what());
     }
     gst_video_frame_unmap(&mapped);
+    frame->device = ss_buffer_get_device_frame(buffer);  // GPU path: the detector's copy, if sscudascale made one
     frame->source_width = image.width;
     frame->source_height = image.height;
     frame->pts = gst_segment_to_stream_time(&segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));

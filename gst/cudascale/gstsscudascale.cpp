@@ -12,6 +12,15 @@
  * never larger than the frame: the same size ssbatchmux fits its working
  * frames into, so given the same box it has nothing left to scale.
  *
+ * With #SsCudaScale:detect-width and #SsCudaScale:detect-height set, each
+ * frame is also scaled, on the GPU, to the detector's input size (inside it
+ * with the aspect kept when #SsCudaScale:detect-keep-aspect, else exactly)
+ * into a device buffer of a small pool this element owns
+ * (#SsCudaScale:detect-buffers), attached as SsDeviceFrameMeta: a GPU
+ * detection backend reads it there without a copy. When every buffer is out
+ * (detection still holds them) the frame goes on without one; the picture
+ * never waits for the pool.
+ *
  * Example:
  *   gst-launch-1.0 filesrc location=a.mp4 ! qtdemux ! h264parse ! nvh264dec ! \
  *     sscudascale width=640 height=360 ! videoconvert ! autovideosink
@@ -23,11 +32,19 @@
 #include <gst/cuda/gstcudamemory.h>
 #include <gst/video/video.h>
 
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "element_impl.hpp"
+#include "meta/device_frame_meta.hpp"
 #include "slipstream/cuda/nv12_scaler.hpp"
 #include "slipstream/frame_convert.hpp"
 
@@ -36,14 +53,83 @@ GST_DEBUG_CATEGORY_STATIC(ss_cuda_scale_debug);
 
 namespace {
 
+constexpr int default_detect_buffers = 12;
+
 struct Settings {
     int width = 0, height = 0;  // the box frames are fitted into; 0: the frame's own
+    int detect_width = 0, detect_height = 0;  // the detector's input; 0: no device copy
+    bool detect_keep_aspect = false;
+    int detect_buffers = default_detect_buffers;
+
+    bool detect() const { return detect_width > 0 && detect_height > 0; }
+};
+
+// Device NV12 buffers of one size in one CUDA context, at most `capacity`.
+// Frames hand them out as the owner of a DeviceFrame; the last reference
+// (often on a detection thread) gives the buffer back. The pool lives until
+// the element and every frame let go of it, and frees the buffers in its
+// own context then.
+class DeviceFramePool : public std::enable_shared_from_this<DeviceFramePool> {
+public:
+    DeviceFramePool(GstCudaContext* context, int width, int height, int capacity)
+        : context_(static_cast<GstCudaContext*>(gst_object_ref(context))), width_(width), height_(height), capacity_(capacity) {}
+
+    ~DeviceFramePool() {
+        // Freeing with no context current would start GPU 0's primary context
+        // on this thread and fail; where the push fails, leaking is better.
+        if (gst_cuda_context_push(context_)) {
+            free_.clear();
+            gst_cuda_context_pop(nullptr);
+        } else {
+            for (auto& b : free_) (void)b.release();
+        }
+        gst_object_unref(context_);
+    }
+
+    bool fits(GstCudaContext* context, int width, int height) const {
+        return context == context_ && width == width_ && height == height_;
+    }
+
+    // A free buffer, allocated while fewer than capacity exist (call with the
+    // pool's context current), or null when all are out. Throws ss::cuda::Error.
+    std::shared_ptr<const ss::cuda::DeviceNv12Buffer> acquire() {
+        std::unique_ptr<ss::cuda::DeviceNv12Buffer> buffer;
+        {
+            std::lock_guard lock(mutex_);
+            if (!free_.empty()) {
+                buffer = std::move(free_.back());
+                free_.pop_back();
+            } else if (allocated_ >= capacity_) {
+                return nullptr;
+            }
+        }
+        if (!buffer) {
+            buffer = std::make_unique<ss::cuda::DeviceNv12Buffer>(width_, height_);
+            std::lock_guard lock(mutex_);
+            ++allocated_;
+        }
+        return {buffer.release(), [pool = shared_from_this()](const ss::cuda::DeviceNv12Buffer* b) {
+                    std::lock_guard lock(pool->mutex_);
+                    pool->free_.emplace_back(const_cast<ss::cuda::DeviceNv12Buffer*>(b));
+                }};
+    }
+
+private:
+    GstCudaContext* context_;
+    const int width_, height_, capacity_;
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<ss::cuda::DeviceNv12Buffer>> free_;
+    int allocated_ = 0;
 };
 
 struct State {
     GstVideoInfo in{}, out{};
     std::unique_ptr<ss::cuda::Nv12Scaler> scaler;  // made on the streaming thread at the first frame
     GstCudaContext* context = nullptr;              // the scaler's (the decoder's): it is made and freed there
+    std::shared_ptr<DeviceFramePool> pool;          // the detector's copies; frames may outlive our reference
+    int device = 0;                                 // CUDA ordinal of `context`
+    std::atomic<guint64> without_device_frame{0};   // frames sent on without one (read without the lock)
+    bool device_failed = false;                     // a device copy failed (said once)
 };
 
 // Frees the scaler in its own context (freeing with none current would make
@@ -54,8 +140,23 @@ static void drop_scaler(State& state) {
         gst_cuda_context_pop(nullptr);
     }
     state.scaler.reset();
+    state.pool.reset();  // the pool frees its buffers in its own context, once its frames are gone too
     if (state.context) gst_object_unref(state.context);
     state.context = nullptr;
+}
+
+// The detector's copy: inside the input keeping the aspect, or the input's
+// size; even sides, as NV12 needs.
+static void detect_size(const Settings& s, int width, int height, int& out_w, int& out_h) {
+    out_w = s.detect_width;
+    out_h = s.detect_height;
+    if (s.detect_keep_aspect && width > 0 && height > 0) {
+        const double scale = std::min(static_cast<double>(s.detect_width) / width, static_cast<double>(s.detect_height) / height);
+        out_w = static_cast<int>(std::lround(width * scale));
+        out_h = static_cast<int>(std::lround(height * scale));
+    }
+    out_w = std::max(2, out_w & ~1);
+    out_h = std::max(2, out_h & ~1);
 }
 
 struct Impl {
@@ -63,7 +164,8 @@ struct Impl {
     ssgst::Guarded<State> state;
 };
 
-enum { PROP_0, PROP_WIDTH, PROP_HEIGHT };
+enum { PROP_0, PROP_WIDTH, PROP_HEIGHT, PROP_DETECT_WIDTH, PROP_DETECT_HEIGHT, PROP_DETECT_KEEP_ASPECT, PROP_DETECT_BUFFERS,
+       PROP_WITHOUT_DEVICE_FRAME };
 
 GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
@@ -153,7 +255,54 @@ static gboolean transform_size(GstBaseTransform* base, GstPadDirection direction
     return TRUE;
 }
 
+// Scales the frame into a pool buffer at the detector's size (queued on the
+// scaler's stream: the scale() that follows waits for it) and returns it as a
+// DeviceFrame, or null when the pool is empty or the copy failed: the picture
+// goes on either way. Called with the decoder's context current.
+static std::shared_ptr<const ss::DeviceFrame> device_copy(GstBaseTransform* base, State& state, const Settings& settings,
+                                                         GstCudaContext* context, const ss::cuda::Nv12Frame& source) {
+    int width = 0, height = 0;
+    detect_size(settings, source.width, source.height, width, height);
+    try {
+        if (!state.pool || !state.pool->fits(context, width, height)) {
+            state.pool = std::make_shared<DeviceFramePool>(context, width, height, std::max(1, settings.detect_buffers));
+            if (cudaGetDevice(&state.device) != cudaSuccess) {
+                (void)cudaGetLastError();
+                state.device = 0;
+            }
+            GST_INFO_OBJECT(base, "detector frames %dx%d on GPU %d, up to %d buffers", width, height, state.device,
+                            settings.detect_buffers);
+        }
+        auto buffer = state.pool->acquire();
+        if (!buffer) {
+            // Detection still holds every buffer: this frame is detected from
+            // its CPU picture, if at all. Said once; the count is a property.
+            if (state.without_device_frame++ == 0)
+                GST_WARNING_OBJECT(base, "all %d detector frame buffers in use: frames go on without one (counted in "
+                                   "without-device-frame)", settings.detect_buffers);
+            return nullptr;
+        }
+        state.scaler->scale_to_device(source, buffer->frame(), false);
+        auto frame = std::make_shared<ss::DeviceFrame>();
+        const ss::cuda::Nv12Frame& f = buffer->frame();
+        frame->luma = f.y;
+        frame->chroma = f.uv;
+        frame->luma_pitch = static_cast<int>(f.y_pitch);
+        frame->chroma_pitch = static_cast<int>(f.uv_pitch);
+        frame->width = f.width;
+        frame->height = f.height;
+        frame->device = state.device;
+        frame->owner = std::move(buffer);
+        return frame;
+    } catch (const std::exception& e) {
+        if (!state.device_failed) GST_WARNING_OBJECT(base, "no detector frame on the GPU: %s", e.what());
+        state.device_failed = true;
+        return nullptr;
+    }
+}
+
 static GstFlowReturn transform(GstBaseTransform* base, GstBuffer* inbuf, GstBuffer* outbuf) {
+    const Settings settings = impl(SS_CUDA_SCALE(base)).settings.copy();
     auto& state_guard = impl(SS_CUDA_SCALE(base)).state;
     std::lock_guard lock(state_guard.lock);
     State& state = state_guard.value;
@@ -181,6 +330,7 @@ static GstFlowReturn transform(GstBaseTransform* base, GstBuffer* inbuf, GstBuff
     const ss::cuda::Nv12Frame target{plane(out, 0), plane(out, 1), GST_VIDEO_FRAME_WIDTH(&out), GST_VIDEO_FRAME_HEIGHT(&out),
                                      stride(out, 0), stride(out, 1)};
     std::optional<std::string> failure;
+    std::shared_ptr<const ss::DeviceFrame> device_frame;
     // Our kernels run in the decoder's context, where its frames live.
     if (!gst_cuda_context_push(context)) {
         failure = "could not make the decoder's CUDA context current";
@@ -193,6 +343,8 @@ static GstFlowReturn transform(GstBaseTransform* base, GstBuffer* inbuf, GstBuff
                 state.context = static_cast<GstCudaContext*>(gst_object_ref(context));
             }
             if (!state.scaler) state.scaler = std::make_unique<ss::cuda::Nv12Scaler>();
+            if (settings.detect()) device_frame = device_copy(base, state, settings, context, source);
+            // Also waits for the device copy's kernels (same stream).
             state.scaler->scale(source, target);
         } catch (const std::exception& e) {
             failure = e.what();
@@ -205,6 +357,7 @@ static GstFlowReturn transform(GstBaseTransform* base, GstBuffer* inbuf, GstBuff
         GST_ELEMENT_ERROR(base, LIBRARY, FAILED, ("sscudascale: %s", failure->c_str()), (nullptr));
         return GST_FLOW_ERROR;
     }
+    if (device_frame) ss_buffer_add_device_frame_meta(outbuf, std::move(device_frame));
     return GST_FLOW_OK;
 }
 
@@ -222,6 +375,10 @@ static void set_property(GObject* object, guint id, const GValue* value, GParamS
     switch (id) {
         case PROP_WIDTH: settings.value.width = g_value_get_int(value); break;
         case PROP_HEIGHT: settings.value.height = g_value_get_int(value); break;
+        case PROP_DETECT_WIDTH: settings.value.detect_width = g_value_get_int(value); break;
+        case PROP_DETECT_HEIGHT: settings.value.detect_height = g_value_get_int(value); break;
+        case PROP_DETECT_KEEP_ASPECT: settings.value.detect_keep_aspect = g_value_get_boolean(value); break;
+        case PROP_DETECT_BUFFERS: settings.value.detect_buffers = g_value_get_int(value); break;
         default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
     }
 }
@@ -231,6 +388,14 @@ static void get_property(GObject* object, guint id, GValue* value, GParamSpec* p
     switch (id) {
         case PROP_WIDTH: g_value_set_int(value, settings.width); break;
         case PROP_HEIGHT: g_value_set_int(value, settings.height); break;
+        case PROP_DETECT_WIDTH: g_value_set_int(value, settings.detect_width); break;
+        case PROP_DETECT_HEIGHT: g_value_set_int(value, settings.detect_height); break;
+        case PROP_DETECT_KEEP_ASPECT: g_value_set_boolean(value, settings.detect_keep_aspect); break;
+        case PROP_DETECT_BUFFERS: g_value_set_int(value, settings.detect_buffers); break;
+        case PROP_WITHOUT_DEVICE_FRAME:
+            // Atomic: a property read never waits for a frame being scaled.
+            g_value_set_uint64(value, impl(SS_CUDA_SCALE(object)).state.value.without_device_frame.load());
+            break;
         default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
     }
 }
@@ -246,6 +411,21 @@ static void ss_cuda_scale_class_init(SsCudaScaleClass* klass) {
                              ssgst::read_write_in_ready),
             g_param_spec_int("height", "Height", "Largest output height, aspect kept (0: the frame's)", 0, 16384, 0,
                              ssgst::read_write_in_ready),
+            g_param_spec_int("detect-width", "Detector width",
+                             "Also keep a copy of each frame on the GPU at this width for the detector (0: no copy)", 0, 16384,
+                             0, ssgst::read_write_in_ready),
+            g_param_spec_int("detect-height", "Detector height",
+                             "Height of the detector's copy on the GPU (0: no copy)", 0, 16384, 0, ssgst::read_write_in_ready),
+            g_param_spec_boolean("detect-keep-aspect", "Detector copy keeps aspect",
+                                 "The detector's copy fits inside detect-width x detect-height keeping the frame's aspect "
+                                 "(else it is exactly that size)",
+                                 FALSE, ssgst::read_write_in_ready),
+            g_param_spec_int("detect-buffers", "Detector buffers",
+                             "Device buffers for the detector's copies; with all in use frames go on without one", 1, 256,
+                             default_detect_buffers, ssgst::read_write_in_ready),
+            g_param_spec_uint64("without-device-frame", "Frames without device frame",
+                                "Frames sent on without a detector copy because every buffer was in use", 0, G_MAXUINT64, 0,
+                                ssgst::readable),
         },
         .set_property = set_property,
         .get_property = get_property,

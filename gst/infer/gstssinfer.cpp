@@ -17,6 +17,14 @@
  * camera with more frames per second never starves the others. `interval`
  * skips frames per source as nvinfer does.
  *
+ * On the GPU path, when the config's backend pre-processes frames in GPU
+ * memory (accepts_device_frames, backend=cuda) and every frame of a job
+ * carries sscudascale's device copy, the job is detected from those copies
+ * (no CPU pre-processing, no upload); otherwise from the CPU pictures, as
+ * always. Frames let go of their device copy as soon as they can no longer be
+ * picked (a newer frame of their source arrived, or their batch leaves), so
+ * sscudascale's small pool is not held by batches on their way out.
+ *
  * Example:
  *   gst-launch-1.0 ssbatchmux name=m ! ssinfer config-file=config.txt ! sstiler ! videoconvert ! autovideosink \
  *     uridecodebin uri=file:///a.mp4 ! videoconvert ! m.sink_0
@@ -31,6 +39,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include "element_impl.hpp"
 #include "meta/batch_meta.hpp"
@@ -95,6 +104,7 @@ struct State {
     guint64 on_time = 0;  // results put on the batch where their frame is new
     std::map<guint, SourceDetections> sources;
     std::deque<Pending> queue;
+    bool device_frames = false;  // the detector reads frames in GPU memory
     bool flushing = true;
     GstFlowReturn last_flow = GST_FLOW_OK;
 };
@@ -116,7 +126,7 @@ struct _SsInfer {
 SS_DEFINE_ELEMENT(SsInfer, ss_infer, Impl)
 
 enum { PROP_0, PROP_CONFIG_FILE, PROP_INTERVAL, PROP_THREADS, PROP_WORKERS, PROP_MAX_DELAY, PROP_LATENCY_BUDGET, PROP_DETECTED_FRAMES,
-       PROP_BUSY_SECONDS, PROP_MS_PER_FRAME, PROP_DEADLINE, PROP_ON_TIME };
+       PROP_BUSY_SECONDS, PROP_MS_PER_FRAME, PROP_DEADLINE, PROP_ON_TIME, PROP_DEVICE_FRAMES };
 
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(SS_BATCH_CAPS));
@@ -147,6 +157,40 @@ static const SsBatchFrame* frame_of(const Pending& p, int source) {
     return nullptr;
 }
 
+// A frame that can no longer be detected lets go of its GPU copy (a buffer of
+// sscudascale's small pool). The frame is shared and never written: the batch
+// gets a copy without it (the picture itself is shared, not copied).
+static void release_device_frame(SsBatchFrame& f) {
+    if (!f.frame || !f.frame->device) return;
+    auto copy = std::make_shared<SsVideoFrame>(*f.frame);
+    copy->device.reset();
+    f.frame = std::move(copy);
+}
+
+// A new batch arrived: only new frames are ever detected, and of each source
+// only the newest, so repeats in it and older frames of its sources in the
+// queue let go of their GPU copies.
+static void release_superseded_device_frames(State& st, SsBatchMeta* meta) {
+    std::vector<guint> fresh;
+    for (auto& f : *meta->frames) {
+        if (f.is_new()) {
+            fresh.push_back(f.source_id);
+        } else {
+            release_device_frame(f);
+        }
+    }
+    if (fresh.empty()) return;
+    std::sort(fresh.begin(), fresh.end());
+    for (auto& p : st.queue) {
+        if (!GST_IS_BUFFER(p.item)) continue;
+        SsBatchMeta* older = ss_buffer_get_batch_meta(GST_BUFFER_CAST(p.item));
+        if (!older || older == meta) continue;
+        for (auto& f : *older->frames) {
+            if (f.frame && f.frame->device && std::binary_search(fresh.begin(), fresh.end(), f.source_id)) release_device_frame(f);
+        }
+    }
+}
+
 // Keeps every idle worker busy with up to batch-size frames, as the scheduler
 // picks them, and marks each batch to wait for the jobs on its frames.
 static void schedule_detection(SsInfer* self) {
@@ -155,8 +199,14 @@ static void schedule_detection(SsInfer* self) {
     while (!st.detector->busy()) {
         const auto picked = st.scheduler.pick(queued_frames(st), static_cast<std::size_t>(st.config->batch_size));
         if (picked.empty()) return;
+        // From GPU frames only when every frame has one: one forward per job.
+        bool on_device = st.device_frames;
+        for (const auto& f : picked) on_device = on_device && frame_of(st.queue[f.batch], f.source)->frame->device;
         std::vector<ss::DetectionJob> jobs;
-        for (const auto& f : picked) jobs.push_back({f.source, f.number, frame_of(st.queue[f.batch], f.source)->frame->bgr});
+        for (const auto& f : picked) {
+            const SsVideoFrame& frame = *frame_of(st.queue[f.batch], f.source)->frame;
+            jobs.push_back({f.source, f.number, frame.bgr, on_device ? frame.device : nullptr});
+        }
         GST_LOG_OBJECT(self, "detecting %zu frame(s), first of source %d frame %" G_GUINT64_FORMAT " (last run %.1f ms/frame)",
                        jobs.size(), jobs[0].source, jobs[0].frame_number, st.detector->stats().last_ms_per_frame);
         const std::uint64_t job = st.detector->submit(std::move(jobs));
@@ -270,7 +320,8 @@ static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
     }
     Pending p;
     p.item = GST_MINI_OBJECT_CAST(buffer);
-    if (const SsBatchMeta* meta = ss_buffer_get_batch_meta(buffer)) {
+    if (SsBatchMeta* meta = ss_buffer_get_batch_meta(buffer)) {
+        release_superseded_device_frames(st, meta);
         if (st.auto_interval) choose_interval(self, meta);
         for (const auto& f : *meta->frames) {
             // A restarted source shows nothing until its first new detection.
@@ -363,6 +414,7 @@ static void src_loop(gpointer data) {
     if (GST_IS_BUFFER(head.item)) {
         GstBuffer* buffer = GST_BUFFER_CAST(head.item);
         if (SsBatchMeta* meta = ss_buffer_get_batch_meta(buffer)) {
+            for (auto& f : *meta->frames) release_device_frame(f);  // past detection: the GPU copy goes back
             if (st.detector) annotate(self, meta);
             meta->detection_done = ss_running_time_now(GST_ELEMENT(self));
         }
@@ -435,6 +487,7 @@ static bool start(SsInfer* self) {
         st.auto_interval = interval == interval_auto;
         st.scheduler = ss::DetectionScheduler(interval);
         st.chooser = ss::AutoInterval();
+        st.device_frames = detector->accepts_device_frames();
         st.detector = std::move(detector);
         st.sources.clear();
         st.deadline = settings.deadline();
@@ -442,8 +495,9 @@ static bool start(SsInfer* self) {
         st.on_time = 0;
         st.flushing = false;
         st.last_flow = GST_FLOW_OK;
-        GST_INFO_OBJECT(self, "loaded %s: %s, parser %s, %dx%d, interval %d", file.c_str(), shared->onnx_file.c_str(),
-                        shared->parser.c_str(), shared->input_width, shared->input_height, interval);
+        GST_INFO_OBJECT(self, "loaded %s: %s, backend %s%s, parser %s, %dx%d, interval %d", file.c_str(), shared->onnx_file.c_str(),
+                        shared->backend.c_str(), st.device_frames ? " (reads frames in GPU memory)" : "", shared->parser.c_str(),
+                        shared->input_width, shared->input_height, interval);
         return true;
     } catch (const std::exception& e) {
         GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", e.what()), ("while loading detector config %s", file.c_str()));
@@ -503,7 +557,7 @@ static void get_property(GObject* object, guint id, GValue* value, GParamSpec* p
     double deadline_ms = 0;
     guint64 on_time = 0;
     if (id == PROP_DETECTED_FRAMES || id == PROP_BUSY_SECONDS || id == PROP_MS_PER_FRAME || id == PROP_DEADLINE ||
-        id == PROP_ON_TIME) {
+        id == PROP_ON_TIME || id == PROP_DEVICE_FRAMES) {
         std::lock_guard lock(d.state.lock);
         if (d.state.value.detector) stats = d.state.value.detector->stats();
         deadline_ms = d.state.value.deadline.deadline_ms();
@@ -522,6 +576,7 @@ static void get_property(GObject* object, guint id, GValue* value, GParamSpec* p
         case PROP_LATENCY_BUDGET: g_value_set_int(value, settings.latency_budget_ms); break;
         case PROP_DEADLINE: g_value_set_double(value, deadline_ms); break;
         case PROP_ON_TIME: g_value_set_uint64(value, on_time); break;
+        case PROP_DEVICE_FRAMES: g_value_set_uint64(value, stats.device_frames); break;
         default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
     }
 }
@@ -561,6 +616,9 @@ static void ss_infer_class_init(SsInferClass* klass) {
                                 G_MAXDOUBLE, 0, ro),
             g_param_spec_uint64("on-time-frames", "On-time frames",
                                 "Detected frames whose boxes went out on the very batch that brought the frame", 0, G_MAXUINT64, 0, ro),
+            g_param_spec_uint64("device-frames", "Device frames",
+                                "Of detected-frames, those detected from their copy in GPU memory (GPU path, backend=cuda)", 0,
+                                G_MAXUINT64, 0, ro),
         },
         .set_property = set_property,
         .get_property = get_property,

@@ -15,6 +15,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "slipstream/backend.hpp"
 #include "slipstream/config.hpp"
 #include "slipstream/detection.hpp"
 
@@ -33,6 +34,10 @@ struct SsVideoFrame {
     GstClockTime arrival = GST_CLOCK_TIME_NONE;  // running time the frame reached the mux
     GstClockTime capture = GST_CLOCK_TIME_NONE;  // running time of the source buffer: latency is measured from here
     guint64 number = 0;                // frames received from this source so far (1-based)
+    // The same frame in GPU memory at the detector's input size (GPU path with
+    // sscudascale's detect-* set), or null. Holds a buffer of sscudascale's
+    // small pool: ssinfer lets go of it once the frame cannot be detected any more.
+    std::shared_ptr<const ss::DeviceFrame> device;
 };
 
 struct SsBatchFrame {

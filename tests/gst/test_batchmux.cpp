@@ -13,6 +13,7 @@
 
 #include "gst_test_util.hpp"
 #include "meta/batch_meta.hpp"
+#include "meta/device_frame_meta.hpp"
 
 namespace {
 
@@ -499,3 +500,24 @@ INSTANTIATE_TEST_SUITE_P(Mux, BatchMuxFormat,
                          [](const ::testing::TestParamInfo<GstVideoFormat>& info) {
                              return std::string(gst_video_format_to_string(info.param));
                          });
+
+// The GPU path: a buffer carrying sscudascale's device copy (SsDeviceFrameMeta)
+// hands it to its SsVideoFrame, for ssinfer; one without carries none.
+TEST(BatchMux, CarriesTheDeviceFrameOfItsBuffer) {
+    MuxRig rig({0, 1});
+    rig.set_caps(0, GST_VIDEO_FORMAT_NV12, 64, 48);
+    rig.set_caps(1, GST_VIDEO_FORMAT_NV12, 64, 48);
+    auto device = std::make_shared<ss::DeviceFrame>();  // never read: no GPU here
+    device->width = 32;
+    device->height = 24;
+    const cv::Mat bgr(48, 64, CV_8UC3, cv::Scalar(80, 120, 160));
+    GstBuffer* buffer = make_video_buffer(GST_VIDEO_FORMAT_NV12, bgr, gst_clock_get_time(GST_CLOCK(rig.clock())));
+    ss_buffer_add_device_frame_meta(buffer, device);
+    EXPECT_EQ(gst_harness_push(rig.input(0), buffer), GST_FLOW_OK);
+    rig.push_solid(1, GST_VIDEO_FORMAT_NV12, 64, 48);
+    Batch b = rig.tick();
+    ASSERT_TRUE(b);
+    ASSERT_TRUE(b.frame(0).frame && b.frame(1).frame);
+    EXPECT_EQ(b.frame(0).frame->device, device);
+    EXPECT_FALSE(b.frame(1).frame->device);
+}

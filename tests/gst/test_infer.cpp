@@ -215,6 +215,36 @@ TEST_F(Infer, DetectionsGoOnTheFrameTheyWereFoundIn) {
     EXPECT_EQ(rig.error(), "");
 }
 
+// The GPU path's device copy of a frame (a buffer of sscudascale's small
+// pool) is let go of once the frame cannot be detected any more: here its
+// batch left. A CPU backend ignores it and detects the picture as always.
+TEST_F(Infer, DeviceFramesAreLetGoOfAsBatchesLeave) {
+    const std::string config = dir_.write("config.txt", config_text());
+    InferRig rig([&](GstElement* e) { g_object_set(e, "config-file", config.c_str(), "max-delay", 5000, nullptr); });
+    auto pool_buffer = std::make_shared<int>(0);
+    const std::weak_ptr<int> held = pool_buffer;
+    auto frame = std::make_shared<SsVideoFrame>(*grey_frame(1, 255));
+    auto device = std::make_shared<ss::DeviceFrame>();  // never read: no GPU here
+    device->width = device->height = 64;
+    device->owner = std::move(pool_buffer);
+    frame->device = std::move(device);
+    const std::uint8_t* pixels = frame->bgr.data;
+    std::shared_ptr<const SsVideoFrame> shared = std::move(frame);
+    auto out = rig.pass({live_entry(0, std::move(shared), true)});
+    ASSERT_TRUE(out);
+    const SsBatchFrame& f = out->frame(0);
+    ASSERT_TRUE(f.frame);
+    EXPECT_FALSE(f.frame->device) << "the batch left: its frames hold no GPU copy";
+    EXPECT_EQ(f.frame->bgr.data, pixels) << "the picture is shared, not copied";
+    EXPECT_EQ(f.frame->number, 1u);
+    ASSERT_TRUE(wait_until([&] { return rig.detected_frames() >= 1; }));
+    EXPECT_TRUE(held.expired()) << "the pool buffer is back once nothing can detect the frame";
+    guint64 device_frames = 1;
+    g_object_get(rig.element(), "device-frames", &device_frames, nullptr);
+    EXPECT_EQ(device_frames, 0u) << "the opencv backend detects CPU pictures";
+    EXPECT_EQ(rig.error(), "");
+}
+
 // interval=2 (the property overrides the config's 0): of frames 1..7 of a
 // source, 1, 4 and 7 are detected. Each frame is pushed once the worker is
 // idle, so no frame is skipped for being busy.

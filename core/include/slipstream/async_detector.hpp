@@ -12,6 +12,7 @@
 // gets the CPU time the picture does not need. They never run the caller's
 // code under its locks: on_done only signals, because a background thread
 // preempted while holding a lock the video threads wait for would stall them.
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -34,6 +35,10 @@ struct DetectionJob {
     int source = 0;
     std::uint64_t frame_number = 0;
     cv::Mat image;  // shares the caller's pixels; never written
+    // The same frame in GPU memory (the GPU path), or null. When the backend
+    // accepts device frames and every frame of a job has one, the job is
+    // detected from these and boxes are reported in `image`'s pixels.
+    std::shared_ptr<const DeviceFrame> device = nullptr;
 };
 
 struct DetectionResult {
@@ -49,6 +54,8 @@ struct DetectorStats {
     std::uint64_t frames = 0;          // frames detected so far
     double busy_seconds = 0;           // time spent detecting, summed over workers
     double last_ms_per_frame = 0;      // of the latest job
+    std::uint64_t device_frames = 0;   // of `frames`, detected from frames in GPU memory
+    std::uint64_t device_failures = 0; // jobs whose GPU frames failed and went to the CPU pictures instead
 };
 
 class AsyncDetector {
@@ -75,6 +82,8 @@ public:
     // How the workers' priority was lowered: "SCHED_IDLE", "nice 19" or "unchanged".
     std::string priority() const;
     const InferConfig& config() const { return detectors_.front()->config(); }
+    // Whether jobs with device frames are detected from them (the backend pre-processes GPU frames).
+    bool accepts_device_frames() const { return detectors_.front()->accepts_device_frames(); }
 
 private:
     struct Job {
@@ -95,6 +104,7 @@ private:
     bool stop_ = false;
     std::uint64_t jobs_started_ = 0;
     std::string priority_;  // as the first worker reported it
+    std::atomic<bool> device_failure_logged_{false};
     std::vector<std::thread> threads_;
 };
 

@@ -23,6 +23,9 @@ public:
     // Loads the model and checks its outputs against the parser with one forward
     // pass; throws ModelError with a message naming the model file.
     explicit Detector(InferConfig config);
+    // The same with a backend made by the caller instead of the registry's
+    // config.backend (tests give one that records what it was handed).
+    Detector(InferConfig config, std::unique_ptr<InferenceBackend> backend);
 
     // Detects objects in each image (8-bit BGR, BGRA or gray). Boxes are in the
     // pixels of the image they were found in. Images are run in batches of the
@@ -30,12 +33,28 @@ public:
     std::vector<Detections> detect(const std::vector<cv::Mat>& images);
     Detections detect(const cv::Mat& image) { return detect(std::vector<cv::Mat>{image}).front(); }
 
+    // Whether the backend pre-processes NV12 frames in GPU memory itself
+    // (detect_frames); otherwise only detect() works.
+    bool accepts_device_frames() const { return backend_->accepts_device_frames(); }
+    // Detects objects in frames on the GPU. The backend letterboxes or
+    // stretches each frame as the config says (ss::cuda::preprocess_nv12, same
+    // geometry as Preprocessor); boxes come back in the pixels of
+    // report_sizes[i] (the picture the rest of the pipeline shows for that
+    // frame: the same scene at another size). Throws ModelError when the
+    // backend cannot read device frames, Error on mismatched arguments.
+    std::vector<Detections> detect_frames(const std::vector<DeviceFrame>& frames, const std::vector<cv::Size>& report_sizes);
+    // The backend's pre-processing settings, from the config.
+    const InputSpec& input_spec() const { return spec_; }
+
     const InferConfig& config() const { return config_; }
     const DetectorTiming& last_timing() const { return timing_; }
 
 private:
     void run_batch(const std::vector<cv::Mat>& images, std::size_t first, std::size_t count,
                    std::vector<Detections>& results);
+    void run_frames(const std::vector<DeviceFrame>& frames, const std::vector<cv::Size>& report_sizes, std::size_t first,
+                    std::size_t count, std::vector<Detections>& results);
+    void check_batch(const std::vector<OutputTensor>& outputs, int n) const;
     Detections finish(std::vector<Candidate>& candidates, const InputTransform& transform, const cv::Size& image) const;
     std::vector<TensorView> views_for(const std::vector<OutputTensor>& outputs, std::size_t index) const;
 
@@ -45,6 +64,7 @@ private:
     std::unique_ptr<OutputParser> parser_;
     ParserContext context_;
     std::vector<float> input_;
+    InputSpec spec_;
     DetectorTiming timing_;
 };
 

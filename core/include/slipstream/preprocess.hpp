@@ -29,7 +29,18 @@ public:
     // Writes one 8-bit BGR, BGRA or gray image into dst (floats_per_image() floats).
     InputTransform run(const cv::Mat& image, float* dst) const;
 
+    // What run() returns for an image of this size, without an image: how a
+    // backend that pre-processes itself (ss::cuda's kernel, same arithmetic)
+    // placed it, to map boxes back.
+    InputTransform transform_for(cv::Size image) const { return geometry(image).transform; }
+
 private:
+    struct Geometry {
+        InputTransform transform;
+        cv::Size resized;  // the picture's size inside the input
+    };
+    Geometry geometry(cv::Size image) const;
+
     int channels_, height_, width_;
     ColorFormat color_;
     InputOrder order_;

@@ -38,9 +38,9 @@ DecodePathChoice choose_decode_path(const GpuChoice& choice, std::optional<int> 
 
 // Whether the detector's backend reads frames in GPU memory, so the GPU path
 // keeps a copy of each frame there at the network's size: backend=cuda.
-// TODO(lead): decided from the config's name alone, so that the app need not
-// load the backend module to ask accepts_device_frames(); if the app comes to
-// pick backend=cuda itself (config without backend=, --gpu), decide after that.
+// Decided from the backend's name, so that the app need not load the backend
+// module to ask accepts_device_frames(); the app sets backend=cuda for the GPU
+// path first when the config names none.
 bool wants_device_frames(const ss::InferConfig& config);
 
 // Sets the detector's GPU copy from the config (GPU path and wants_device_frames only).

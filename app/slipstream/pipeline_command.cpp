@@ -135,6 +135,7 @@ void build_pipeline(App& app, const ss::InferConfig& config, DecodePath& decode)
     set_device_frames(decode, config);  // and, for backend=cuda, also stay up there at the network's size
     gst_util_set_object_arg(G_OBJECT(app.mux), "fps", (std::to_string(o.fps) + "/1").c_str());
     g_object_set(app.infer, "config-file", config.config_file.c_str(), nullptr);
+    if (decode.gpu) g_object_set(app.infer, "backend", config.backend.c_str(), "gpu-id", decode.device, nullptr);
     if (o.interval) g_object_set(app.infer, "interval", *o.interval, nullptr);
     g_object_set(app.infer, "workers", o.workers, "threads", o.threads, "max-delay", o.max_delay_ms, "latency-budget",
                  o.latency_budget_ms, nullptr);
@@ -296,6 +297,11 @@ int run_pipeline_command(int argc, char** argv) {
     if (!decode.error.empty()) {
         console::error(decode.error);
         return 2;
+    }
+    if (decode.path.gpu) {
+        // Detection follows decoding onto the GPU unless the config names a backend.
+        config.gpu_id = decode.path.device;
+        if (!config.backend_given) config.backend = "cuda";
     }
     console::say(decode.path.summary);
     try {

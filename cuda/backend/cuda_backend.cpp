@@ -42,6 +42,14 @@ int bucket_for(int batch, int max_batch) {
     return std::max(batch, std::min(bucket, std::max(max_batch, batch)));
 }
 
+// Tuning choices shared by every backend of the process (ssinfer runs one per
+// worker): the second one rebuilds what the first measured instead of timing again.
+std::mutex tuned_mutex;
+std::map<std::string, std::string>& tuned_choices() {
+    static std::map<std::string, std::string> choices;
+    return choices;
+}
+
 std::string device_name(int device) {
     cudaDeviceProp prop{};
     if (cudaGetDeviceProperties(&prop, device) != cudaSuccess) return "unknown";
@@ -59,6 +67,38 @@ public:
     void configure(const BackendOptions& options) override { options_ = options; }
 
     void load(const std::filesystem::path& model, const std::vector<std::string>& output_names) override {
+        guarded([&] { load_model(model, output_names); });
+    }
+
+    std::vector<OutputTensor> forward(const InputTensor& input) override {
+        std::vector<OutputTensor> out;
+        guarded([&] { out = forward_host(input); });
+        return out;
+    }
+
+    bool accepts_device_frames() const override { return true; }
+
+    std::vector<OutputTensor> forward_frames(const std::vector<DeviceFrame>& frames, const InputSpec& spec) override {
+        std::vector<OutputTensor> out;
+        guarded([&] { out = forward_device(frames, spec); });
+        return out;
+    }
+
+private:
+    // What CUDA, cuDNN or our kernels throw reaches callers as ModelError, the
+    // error the rest of slipstream reports (and falls back on) for detectors.
+    template <typename Fn>
+    void guarded(Fn&& fn) {
+        try {
+            fn();
+        } catch (const ss::Error&) {
+            throw;
+        } catch (const std::exception& e) {
+            throw ModelError("backend=cuda: " + model_.filename().string() + ": " + e.what());
+        }
+    }
+
+    void load_model(const std::filesystem::path& model, const std::vector<std::string>& output_names) {
         model_ = model;
         int devices = 0;
         if (const auto status = cudaGetDeviceCount(&devices); status != cudaSuccess || devices == 0) {
@@ -85,9 +125,17 @@ public:
         context_.device = options_.gpu_id;
         context_.handle = handle_.get();
         context_.workspace_limit = options_.workspace_mb ? options_.workspace_mb << 20 : std::size_t(1) << 30;
-        context_.cached_choice = [this](const std::string& conv) { return cache_->choice(conv); };
-        context_.remember_choice = [this](const std::string& conv, const std::string& choice) {
+        const std::string scope = key.gpu + "|" + key.precision + "|" + key.model + "|";
+        context_.cached_choice = [this, scope](const std::string& conv) {
+            if (auto cached = cache_->choice(conv); !cached.empty()) return cached;
+            const std::lock_guard lock(tuned_mutex);
+            auto it = tuned_choices().find(scope + conv);
+            return it == tuned_choices().end() ? std::string() : it->second;
+        };
+        context_.remember_choice = [this, scope](const std::string& conv, const std::string& choice) {
             cache_->remember(conv, choice);
+            const std::lock_guard lock(tuned_mutex);
+            tuned_choices()[scope + conv] = choice;
         };
 
         // Batch 1 first: checks the whole model (unsupported ops fail here, at
@@ -105,7 +153,7 @@ public:
         save_cache();
     }
 
-    std::vector<OutputTensor> forward(const InputTensor& input) override {
+    std::vector<OutputTensor> forward_host(const InputTensor& input) {
         const auto& plan1 = executor_for(1).plan();
         const auto& in_dims = plan1.tensors[plan1.input].dims;  // [1, C, H, W]
         if (input.shape.size() != 4 || input.shape[1] != in_dims[1] || input.shape[2] != in_dims[2] ||
@@ -124,9 +172,7 @@ public:
         return download(executor, count);
     }
 
-    bool accepts_device_frames() const override { return true; }
-
-    std::vector<OutputTensor> forward_frames(const std::vector<DeviceFrame>& frames, const InputSpec& spec) override {
+    std::vector<OutputTensor> forward_device(const std::vector<DeviceFrame>& frames, const InputSpec& spec) {
         if (frames.empty()) return {};
         const auto& plan1 = executor_for(1).plan();
         const auto& in_dims = plan1.tensors[plan1.input].dims;
@@ -168,7 +214,6 @@ public:
         return download(executor, count);
     }
 
-private:
     engine::Precision precision() const { return options_.fp16 ? engine::Precision::fp16 : engine::Precision::fp32; }
     int bucket(int count) const {
         return batch_in_outputs_ ? bucket_for(count, std::max(options_.max_batch, 1)) : count;

@@ -64,6 +64,8 @@ constexpr int default_latency_budget_ms = static_cast<int>(ss::DetectionDeadline
 
 struct Settings {
     std::string config_file;
+    std::string backend;  // used when the config file has no backend= key; empty = the config's default
+    int gpu_id = -1;      // overrides the config's gpu-id; -1 = the config's
     int interval = interval_from_config;
     int threads = 0;
     int workers = 0;
@@ -125,7 +127,7 @@ struct _SsInfer {
 
 SS_DEFINE_ELEMENT(SsInfer, ss_infer, Impl)
 
-enum { PROP_0, PROP_CONFIG_FILE, PROP_INTERVAL, PROP_THREADS, PROP_WORKERS, PROP_MAX_DELAY, PROP_LATENCY_BUDGET, PROP_DETECTED_FRAMES,
+enum { PROP_0, PROP_CONFIG_FILE, PROP_BACKEND, PROP_GPU_ID, PROP_INTERVAL, PROP_THREADS, PROP_WORKERS, PROP_MAX_DELAY, PROP_LATENCY_BUDGET, PROP_DETECTED_FRAMES,
        PROP_BUSY_SECONDS, PROP_MS_PER_FRAME, PROP_DEADLINE, PROP_ON_TIME, PROP_DEVICE_FRAMES };
 
 static GstStaticPadTemplate sink_template =
@@ -468,11 +470,30 @@ static bool start(SsInfer* self) {
     try {
         auto config = ss::load_infer_config(file);
         for (const auto& warning : config.warnings) GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("%s", warning.c_str()), (nullptr));
-        const auto [workers, threads] = worker_layout(settings.workers, settings.threads);
+        if (settings.gpu_id >= 0) config.gpu_id = settings.gpu_id;
+        std::vector<std::unique_ptr<ss::Detector>> detectors;
+        if (!config.backend_given && !settings.backend.empty() && settings.backend != config.backend) {
+            // A backend chosen for the config (e.g. cuda with --gpu): where it cannot
+            // run, detection falls back to the config's default instead of failing.
+            ss::InferConfig preferred = config;
+            preferred.backend = settings.backend;
+            try {
+                detectors.push_back(std::make_unique<ss::Detector>(preferred));
+                config = preferred;
+            } catch (const ss::Error& e) {
+                GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS,
+                                    ("backend %s is not available, detecting with %s: %s", settings.backend.c_str(),
+                                     config.backend.c_str(), e.what()),
+                                    (nullptr));
+            }
+        }
+        // A GPU backend keeps the GPU busy with two workers (one runs while the
+        // other copies and parses); more would only repeat its memory and tuning.
+        const bool gpu_backend = config.backend == "cuda";
+        const auto [workers, threads] = worker_layout(settings.workers > 0 || !gpu_backend ? settings.workers : 2, settings.threads);
         cv::setNumThreads(threads);  // also used by scaling and drawing elsewhere in the process
         auto shared = std::make_shared<const ss::InferConfig>(config);
-        std::vector<std::unique_ptr<ss::Detector>> detectors;
-        for (int i = 0; i < workers; ++i) detectors.push_back(std::make_unique<ss::Detector>(config));
+        while (static_cast<int>(detectors.size()) < workers) detectors.push_back(std::make_unique<ss::Detector>(config));
         // Runs on a worker at background priority: only wakes this element's thread,
         // which hands out the next frames. Taking the lock orders the wake-up after
         // a waiter's check of the results, so none is lost.
@@ -542,6 +563,12 @@ static void set_property(GObject* object, guint id, const GValue* value, GParamS
             settings.config_file = s ? s : "";
             break;
         }
+        case PROP_BACKEND: {
+            const gchar* s = g_value_get_string(value);
+            settings.backend = s ? s : "";
+            break;
+        }
+        case PROP_GPU_ID: settings.gpu_id = g_value_get_int(value); break;
         case PROP_INTERVAL: settings.interval = g_value_get_int(value); break;
         case PROP_THREADS: settings.threads = g_value_get_int(value); break;
         case PROP_WORKERS: settings.workers = g_value_get_int(value); break;
@@ -566,6 +593,8 @@ static void get_property(GObject* object, guint id, GValue* value, GParamSpec* p
     const Settings settings = d.settings.copy();
     switch (id) {
         case PROP_CONFIG_FILE: g_value_set_string(value, settings.config_file.c_str()); break;
+        case PROP_BACKEND: g_value_set_string(value, settings.backend.c_str()); break;
+        case PROP_GPU_ID: g_value_set_int(value, settings.gpu_id); break;
         case PROP_INTERVAL: g_value_set_int(value, settings.interval); break;
         case PROP_THREADS: g_value_set_int(value, settings.threads); break;
         case PROP_WORKERS: g_value_set_int(value, settings.workers); break;
@@ -592,6 +621,11 @@ static void ss_infer_class_init(SsInferClass* klass) {
         // In the order of the PROP_ enum.
         .properties = {
             g_param_spec_string("config-file", "Config file", "nvinfer-style detector config (empty: the embedded default)", "", rw),
+            g_param_spec_string("backend", "Backend",
+                                "Inference backend to use when the config has no backend= key, falling back to the config's "
+                                "default where it cannot run (empty: the config's)",
+                                "", rw),
+            g_param_spec_int("gpu-id", "GPU", "GPU of GPU backends (-1: the config's gpu-id)", -1, 63, -1, rw),
             g_param_spec_int("interval", "Interval",
                              "Frames skipped per source between detections (-2: from the config, -1: auto, the most the CPU sustains)",
                              -2, 1000, interval_from_config, rw),

@@ -477,6 +477,9 @@ static bool start(SsInfer* self) {
             // run, detection falls back to the config's default instead of failing.
             ss::InferConfig preferred = config;
             preferred.backend = settings.backend;
+            // A GPU runs a batch of 64 in about the time of a few single images;
+            // batches are rounded up to powers of two, so few cameras cost little.
+            if (settings.backend == "cuda") preferred.batch_size = std::max(preferred.batch_size, 64);
             try {
                 detectors.push_back(std::make_unique<ss::Detector>(preferred));
                 config = preferred;

@@ -28,6 +28,7 @@ elapsed() { echo $(($(date +%s) - started)); }
 mkdir -p "$out" /tmp/ss /tmp/ss-frames
 tar -xJf "$carry/slipstream-bundle-x86_64.tar.xz" -C /tmp/ss || { echo "cannot unpack the bundle"; exit 1; }
 b=/tmp/ss/slipstream
+model=$b/share/slipstream/configs/default/nanodet-416.onnx  # the bundle's copy of the default model
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
 cat "$b/share/slipstream/VERSION" 2>/dev/null
 
@@ -91,14 +92,14 @@ fi
 # 5. The PyTorch peer.
 if [[ $phases == *torch* ]]; then
     echo "== torch peer, eager ($(elapsed) s)"
-    timeout ${TORCH_TIMEOUT_S:-150} python3 "$root/bench/peers/torch_peer.py" --gpu "$gpu" --frames "$frames" \
+    timeout ${TORCH_TIMEOUT_S:-150} python3 "$root/bench/peers/torch_peer.py" --gpu "$gpu" --frames "$frames" --model "$model" \
         --batch-sizes "$batches" --precision "${TORCH_PRECISION:-fp16,fp32}" --seconds "$seconds" \
         --json "$out/torch-eager.json" 2>&1 | tee "$out/torch-eager.log"
     echo "exit ${PIPESTATUS[0]}"
     left=$((budget - $(elapsed) - 15))
     if [[ ${COMPILE:-1} == 1 && $left -ge 60 ]] && ! grep -q "^skipped:" "$out/torch-eager.log"; then
         echo "== torch peer, torch.compile, at most $left s ($(elapsed) s)"
-        timeout "$left" python3 "$root/bench/peers/torch_peer.py" --compile --no-check --gpu "$gpu" --frames "$frames" \
+        timeout "$left" python3 "$root/bench/peers/torch_peer.py" --compile --no-check --gpu "$gpu" --frames "$frames" --model "$model" \
             --batch-sizes "${COMPILE_BATCHES:-1,64}" --precision fp16 --seconds "$seconds" \
             --json "$out/torch-compile.json" 2>&1 | tee "$out/torch-compile.log" | grep -v "^W[0-9]"
         echo "exit ${PIPESTATUS[0]}"

@@ -197,7 +197,9 @@ TEST_F(PreprocessGpu, BatchLargerThanOneInlineLaunch) {
     ASSERT_CUDA(cudaMemcpy(got.data(), tensor.p, tensor_bytes(p, n), cudaMemcpyDeviceToHost));
     for (int i = 0; i < n; ++i)
         for (std::size_t k = 0; k < one.size(); ++k)
-            ASSERT_NEAR(got[static_cast<std::size_t>(i) * one.size() + k], one[k], 4e-5f) << "image " << i;
+            // Relative: the GPU may contract multiply-adds the host rounds twice.
+            ASSERT_NEAR(got[static_cast<std::size_t>(i) * one.size() + k], one[k], 4e-5f + 1e-6f * std::fabs(one[k]))
+                << "image " << i;
 }
 
 TEST_F(PreprocessGpu, ScaleToDeviceMatchesTheReference) {

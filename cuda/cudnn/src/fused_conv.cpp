@@ -508,8 +508,10 @@ bool log_enabled() {
 }
 
 // Candidates built per graph at most, and how long to keep building once one exists.
-constexpr std::size_t max_candidates = 6;
-constexpr double build_budget_s = 5.0;
+// Each candidate costs a plan build (a run-time compiled engine: NVRTC, up to
+// seconds) and a timing; a model has dozens of layers per batch size.
+constexpr std::size_t max_candidates = 3;
+constexpr double build_budget_s = 1.5;
 
 struct Candidate {
     EngineInfo info;

@@ -30,6 +30,7 @@ packages=(
   libopencv-dev python3-onnx python3-numpy python3-opencv
   libgtest-dev googletest ffmpeg opencv-doc
   debootstrap xz-utils libonnx-dev libprotobuf-dev
+  libsoup-3.0-dev libjson-glib-dev libmosquitto-dev mosquitto mosquitto-clients chromium
 )
 missing=()
 for p in "${packages[@]}"; do

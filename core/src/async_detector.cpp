@@ -4,6 +4,7 @@
 #include <string>
 
 #include <pthread.h>
+#include <time.h>
 
 #include "slipstream/error.hpp"
 #include "slipstream/log.hpp"
@@ -11,8 +12,21 @@
 
 namespace ss {
 
-AsyncDetector::AsyncDetector(std::vector<std::unique_ptr<Detector>> detectors, std::function<void()> on_done)
-    : detectors_(std::move(detectors)), on_done_(std::move(on_done)) {
+namespace {
+
+// CPU time the calling thread has run, in seconds.
+double thread_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+}  // namespace
+
+AsyncDetector::AsyncDetector(std::vector<std::unique_ptr<Detector>> detectors, std::function<void()> on_done, bool follow_cpu)
+    : detectors_(std::move(detectors)),
+      on_done_(std::move(on_done)),
+      parallel_(static_cast<int>(detectors_.size()), follow_cpu) {
     if (detectors_.empty()) throw Error("AsyncDetector: no detector");
     try {
         for (auto& d : detectors_) {
@@ -52,14 +66,19 @@ void AsyncDetector::stop_workers() {
 
 bool AsyncDetector::busy() const {
     std::lock_guard lock(mutex_);
-    return unfinished_.size() >= detectors_.size();
+    return unfinished_.size() >= static_cast<std::size_t>(parallel_.allowed());
+}
+
+int AsyncDetector::parallel_jobs() const {
+    std::lock_guard lock(mutex_);
+    return parallel_.allowed();
 }
 
 std::uint64_t AsyncDetector::submit(std::vector<DetectionJob> jobs) {
     std::uint64_t number;
     {
         std::lock_guard lock(mutex_);
-        if (unfinished_.size() >= detectors_.size() || stop_ || jobs.empty()) return 0;
+        if (unfinished_.size() >= static_cast<std::size_t>(parallel_.allowed()) || stop_ || jobs.empty()) return 0;
         number = ++jobs_started_;
         unfinished_.insert(number);
         waiting_.push_back({number, std::move(jobs)});
@@ -98,6 +117,7 @@ void AsyncDetector::run(Detector& detector) {
         lock.unlock();
 
         const auto start = std::chrono::steady_clock::now();
+        const double cpu_start = thread_cpu_seconds();
         std::vector<cv::Mat> images;
         for (const auto& frame : job.frames) images.push_back(frame.image);
         std::vector<Detections> found;
@@ -134,6 +154,7 @@ void AsyncDetector::run(Detector& detector) {
         }
         const auto finished = std::chrono::steady_clock::now();
         const double seconds = std::chrono::duration<double>(finished - start).count();
+        const double cpu_seconds = thread_cpu_seconds() - cpu_start;
 
         lock.lock();
         for (std::size_t i = 0; i < job.frames.size(); ++i) {
@@ -145,6 +166,7 @@ void AsyncDetector::run(Detector& detector) {
         if (device_failed) ++stats_.device_failures;
         stats_.busy_seconds += seconds;
         stats_.last_ms_per_frame = 1000.0 * seconds / static_cast<double>(job.frames.size());
+        parallel_.finished(cpu_seconds, seconds);
         unfinished_.erase(job.number);
         if (on_done_) {
             lock.unlock();

@@ -299,7 +299,7 @@ static void choose_interval(SsInfer* self, const SsBatchMeta* meta) {
     for (const auto& f : *meta->frames) fresh += f.is_new();
     const double now = static_cast<double>(g_get_monotonic_time()) / G_USEC_PER_SEC;
     st.chooser.add_frames(fresh, now);
-    st.chooser.add_detection_cost(st.detector->stats().last_ms_per_frame, st.detector->workers());
+    st.chooser.add_detection_cost(st.detector->stats().last_ms_per_frame, st.detector->parallel_jobs());
     if (!st.chooser.update(now)) return;
     st.scheduler.set_interval(st.chooser.interval());
     GST_INFO_OBJECT(self, "interval %d: %.1f new frames/s, %.1f ms per detection", st.chooser.interval(),
@@ -500,10 +500,16 @@ static bool start(SsInfer* self) {
         // Runs on a worker at background priority: only wakes this element's thread,
         // which hands out the next frames. Taking the lock orders the wake-up after
         // a waiter's check of the results, so none is lost.
-        auto detector = std::make_unique<ss::AsyncDetector>(std::move(detectors), [self] {
-            { std::lock_guard lock(impl(self).state.lock); }
-            impl(self).state_changed.notify_all();
-        });
+        // Networks computed on the worker's own thread (one OpenCV thread each)
+        // run fewer at a time while the CPU starves them (core's ParallelJobs).
+        const bool follow_cpu = !gpu_backend && threads == 1;
+        auto detector = std::make_unique<ss::AsyncDetector>(
+            std::move(detectors),
+            [self] {
+                { std::lock_guard lock(impl(self).state.lock); }
+                impl(self).state_changed.notify_all();
+            },
+            follow_cpu);
         auto& [state_lock, st] = impl(self).state;
         std::lock_guard lock(state_lock);
         st.config = shared;

@@ -28,6 +28,7 @@
 #include <opencv2/core.hpp>
 
 #include "slipstream/detector.hpp"
+#include "slipstream/parallel_jobs.hpp"
 
 namespace ss {
 
@@ -63,15 +64,18 @@ public:
     // One worker thread per detector; all must share one config. on_done, if
     // given, is called on a worker thread after each job's results are stored:
     // keep it to a signal (that thread runs at background priority).
-    explicit AsyncDetector(std::vector<std::unique_ptr<Detector>> detectors, std::function<void()> on_done = {});
+    // follow_cpu: run fewer jobs at once while the CPU starves them
+    // (ParallelJobs; for networks computed on the worker's own thread).
+    explicit AsyncDetector(std::vector<std::unique_ptr<Detector>> detectors, std::function<void()> on_done = {},
+                           bool follow_cpu = false);
     ~AsyncDetector();
     AsyncDetector(const AsyncDetector&) = delete;
     AsyncDetector& operator=(const AsyncDetector&) = delete;
 
-    // True when every worker has a job.
+    // True when as many jobs run as may run at once.
     bool busy() const;
     // Starts detecting `jobs` on an idle worker; returns the job's number
-    // (1, 2, ...) or 0 when every worker is busy.
+    // (1, 2, ...) or 0 when busy().
     std::uint64_t submit(std::vector<DetectionJob> jobs);
     // Whether the results of job `number` are ready (jobs may finish out of order).
     bool finished(std::uint64_t number) const;
@@ -79,6 +83,8 @@ public:
     std::vector<DetectionResult> take_results();
     DetectorStats stats() const;
     int workers() const { return static_cast<int>(detectors_.size()); }
+    // Jobs allowed to run at once now (ParallelJobs).
+    int parallel_jobs() const;
     // How the workers' priority was lowered: "SCHED_IDLE", "nice 19" or "unchanged".
     std::string priority() const;
     const InferConfig& config() const { return detectors_.front()->config(); }
@@ -101,6 +107,7 @@ private:
     std::set<std::uint64_t> unfinished_;  // submitted, results not stored yet
     std::vector<DetectionResult> results_;
     DetectorStats stats_;
+    ParallelJobs parallel_;
     bool stop_ = false;
     std::uint64_t jobs_started_ = 0;
     std::string priority_;  // as the first worker reported it

@@ -383,6 +383,7 @@ Throughput bench_backend(const Options& o, const ss::InferConfig& base, const st
         options.gpu_id = o.gpu;
         options.fp16 = precision == "fp16";
         options.max_batch = batch;
+        options.sizes_between = false;  // nothing built beside the size measured
         backend->configure(options);
         backend->load(base.onnx_file, base.output_blob_names);
         const ss::Preprocessor preprocessor(base);

@@ -32,30 +32,7 @@ model=$b/share/slipstream/configs/default/nanodet-416.onnx  # the bundle's copy 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
 cat "$b/share/slipstream/VERSION" 2>/dev/null
 
-# cuDNN, cuBLAS and NVRTC from PyTorch's pip packages (nvidia-cudnn-cu13 & co):
-# the cuda backend module loads libcudnn.so.9 from the library path.
-libdirs=$(python3 - <<'PY' 2>/dev/null
-import importlib, os
-found = []
-for name in ("nvidia.cudnn", "nvidia.cublas", "nvidia.cuda_nvrtc", "nvidia.cuda_runtime", "nvidia.cu13"):
-    try:
-        module = importlib.import_module(name)
-    except ImportError:
-        continue
-    bases = list(getattr(module, "__path__", [])) or [os.path.dirname(module.__file__)]
-    for base in bases:
-        for folder, _, files in os.walk(base):
-            if any(f.startswith("lib") and ".so" in f for f in files) and folder not in found:
-                found.append(folder)
-print(":".join(found))
-PY
-)
-if [[ -n $libdirs ]]; then
-    export LD_LIBRARY_PATH="$libdirs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-    echo "library path from pip's nvidia packages: $libdirs"
-else
-    echo "no nvidia pip packages found by python3: cuDNN must be on the system's library path"
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/cuda_libs.sh"
 
 # 1. Frames.
 echo "== frames ($(elapsed) s)"

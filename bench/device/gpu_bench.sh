@@ -3,6 +3,7 @@
 # benchmark from the bundle. Carries build-device/ as for smoke.sh.
 set -u
 out=${OUT:-/tmp/out}
+source "$(dirname "$0")/cuda_libs.sh"  # detection on the GPU (backend cuda) needs cuDNN
 PHASES=faults bash "$(dirname "$0")/smoke.sh"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 /tmp/ss/slipstream/bin/slipstream-bench-gpu --video "$(pwd)/build-device/vtest.mp4" --out "$out" ${BENCH_ARGS:-} 2>"$out/bench-progress.log"

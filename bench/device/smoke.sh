@@ -10,6 +10,7 @@ root=$(pwd)
 carry=$root/build-device
 out=${OUT:-/tmp/out}
 mkdir -p "$out" /tmp/ss
+source "$(dirname "$0")/cuda_libs.sh"  # detection on the GPU (backend cuda) needs cuDNN
 tar -xJf "$carry/slipstream-bundle-x86_64.tar.xz" -C /tmp/ss
 b=/tmp/ss/slipstream
 nvidia-smi -L

@@ -3,14 +3,24 @@
 // convolutions, our kernels) -> CUDA graph per batch size. Batches are rounded
 // up to a few sizes (powers of two up to batch-size) so that a changing
 // number of cameras does not plan, tune and capture a new graph every time.
+//
+// Building a size (planning, tuning its convolutions, compiling their
+// kernels) takes seconds. load() builds batch 1 and batch-size; the sizes
+// between are built by a thread of their own afterwards, and until one is
+// ready a batch runs padded to the next size that is: detection starts at
+// once and never stops for a build.
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine_cache.hpp"
@@ -59,8 +69,10 @@ std::string device_name(int device) {
 class CudaBackend final : public InferenceBackend {
 public:
     ~CudaBackend() override {
+        stop_building_ = true;
+        if (builder_.joinable()) builder_.join();
         executors_.clear();
-        handle_.reset();
+        if (build_stream_) cudaStreamDestroy(build_stream_);
         if (stream_) cudaStreamDestroy(stream_);
     }
 
@@ -113,29 +125,28 @@ private:
         }
         select_device();
         check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "creating a stream");
-        try {
-            handle_ = std::make_unique<cudnn::Handle>();
-            handle_->set_stream(stream_);
-        } catch (const std::exception& e) {
-            throw ModelError(std::string("backend=cuda: ") + e.what());
-        }
+        check_cuda(cudaStreamCreateWithFlags(&build_stream_, cudaStreamNonBlocking), "creating a stream");
+        if (std::string why; !cudnn::available(&why)) throw ModelError("backend=cuda: " + why);
         graph_ = engine::import_onnx(model);
         const auto key = make_cache_key(model, device_name(options_.gpu_id), cudnn::runtime_version(), options_.fp16);
         cache_ = std::make_unique<EngineCache>(options_.engine_cache, key);
         context_.device = options_.gpu_id;
-        context_.handle = handle_.get();
         context_.workspace_limit = options_.workspace_mb ? options_.workspace_mb << 20 : std::size_t(1) << 30;
+        context_.cancelled = &stop_building_;
         const std::string scope = key.gpu + "|" + key.precision + "|" + key.model + "|";
-        context_.cached_choice = [this, scope](const std::string& conv) {
+        context_.cached_choice = [this, scope](const std::string& conv, const std::string& any_batch) {
             if (auto cached = cache_->choice(conv); !cached.empty()) return cached;
             const std::lock_guard lock(tuned_mutex);
             auto it = tuned_choices().find(scope + conv);
+            if (it == tuned_choices().end()) it = tuned_choices().find(scope + "any batch|" + any_batch);
             return it == tuned_choices().end() ? std::string() : it->second;
         };
-        context_.remember_choice = [this, scope](const std::string& conv, const std::string& choice) {
+        context_.remember_choice = [this, scope](const std::string& conv, const std::string& any_batch,
+                                                 const std::string& choice) {
             cache_->remember(conv, choice);
             const std::lock_guard lock(tuned_mutex);
             tuned_choices()[scope + conv] = choice;
+            tuned_choices().emplace(scope + "any batch|" + any_batch, choice);
         };
 
         // Batch 1 first: checks the whole model (unsupported ops fail here, at
@@ -151,6 +162,40 @@ private:
         pick_outputs(one.plan(), output_names);
         if (options_.max_batch > 1) executor_for(bucket(options_.max_batch));
         save_cache();
+        if (batch_in_outputs_ && options_.sizes_between && options_.max_batch > 2) builder_ = std::thread([this] { build_sizes_between(); });
+    }
+
+    // The builder thread: batch sizes 2, 4, ... below batch-size, smallest
+    // first (few cameras use them most). A size that fails to build is said
+    // once; batches keep running padded.
+    void build_sizes_between() {
+        const auto started = std::chrono::steady_clock::now();
+        try {
+            select_device();
+            for (int size = 2; size < options_.max_batch && !stop_building_; size *= 2) {
+                if (ready_executor_at_least(size).plan().batch == size) continue;
+                auto plan = engine::make_plan(*graph_, size, precision());
+                std::unique_ptr<Executor> executor;
+                {
+                    const std::lock_guard building(build_mutex_);
+                    executor = std::make_unique<Executor>(std::move(plan), context_, build_stream_);
+                }
+                const std::lock_guard lock(executors_mutex_);
+                executors_.emplace(size, std::move(executor));
+            }
+            save_cache();
+            if (!stop_building_) {
+                // Said once per backend: how long the start of a fleet runs padded batches.
+                std::fprintf(stderr, "backend=cuda: %s: the batch sizes between 1 and %d built in %.1f s\n",
+                             model_.filename().c_str(), options_.max_batch,
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+            }
+        } catch (const std::exception& e) {
+            if (!stop_building_) {
+                std::fprintf(stderr, "backend=cuda: %s: building the batch sizes between 1 and %d failed, batches run padded: %s\n",
+                             model_.filename().c_str(), options_.max_batch, e.what());
+            }
+        }
     }
 
     std::vector<OutputTensor> forward_host(const InputTensor& input) {
@@ -164,7 +209,7 @@ private:
         }
         const int count = input.shape[0];
         select_device();
-        auto& executor = executor_for(bucket(count));
+        auto& executor = executor_to_run(count);
         const std::size_t bytes = static_cast<std::size_t>(count) * in_dims[1] * in_dims[2] * in_dims[3] * sizeof(float);
         check_cuda(cudaMemcpyAsync(executor.staging(), input.data, bytes, cudaMemcpyHostToDevice, stream_),
                    "copying the input to the GPU");
@@ -183,7 +228,7 @@ private:
         }
         const int count = static_cast<int>(frames.size());
         select_device();
-        auto& executor = executor_for(bucket(count));
+        auto& executor = executor_to_run(count);
         cuda::PreprocessParams params;
         params.width = spec.width;
         params.height = spec.height;
@@ -220,15 +265,36 @@ private:
     }
     void select_device() const { check_cuda(cudaSetDevice(options_.gpu_id), "selecting the GPU"); }
 
+    // The executor for exactly `batch`, built now if there is none (load()
+    // only, or models whose outputs do not scale with the batch).
     Executor& executor_for(int batch) {
-        auto it = executors_.find(batch);
-        if (it != executors_.end()) return *it->second;
+        {
+            const std::lock_guard lock(executors_mutex_);
+            auto it = executors_.find(batch);
+            if (it != executors_.end()) return *it->second;
+        }
         auto plan = engine::make_plan(*graph_, batch, precision());
-        auto executor = std::make_unique<Executor>(std::move(plan), context_);
+        std::unique_ptr<Executor> executor;
+        {
+            const std::lock_guard building(build_mutex_);
+            executor = std::make_unique<Executor>(std::move(plan), context_, stream_);
+        }
         auto& ref = *executor;
+        const std::lock_guard lock(executors_mutex_);
         executors_.emplace(batch, std::move(executor));
-        save_cache();
         return ref;
+    }
+
+    // The smallest ready executor for `count` images or more.
+    Executor& ready_executor_at_least(int count) {
+        const std::lock_guard lock(executors_mutex_);
+        return *executors_.lower_bound(count)->second;
+    }
+
+    // What runs a batch of `count`: the smallest ready size that holds it.
+    Executor& executor_to_run(int count) {
+        if (!batch_in_outputs_ || count > options_.max_batch) return executor_for(bucket(count));
+        return ready_executor_at_least(count);
     }
 
     void save_cache() {
@@ -313,11 +379,15 @@ private:
     BackendOptions options_;
     std::filesystem::path model_;
     std::shared_ptr<const engine::Graph> graph_;
-    cudaStream_t stream_ = nullptr;
-    std::unique_ptr<cudnn::Handle> handle_;
+    cudaStream_t stream_ = nullptr;        // runs the batches
+    cudaStream_t build_stream_ = nullptr;  // tunes the sizes built in the background
     std::unique_ptr<EngineCache> cache_;
-    ModelContext context_;
-    std::map<int, std::unique_ptr<Executor>> executors_;
+    ModelContext context_;                 // used by one build at a time (build_mutex_)
+    std::mutex build_mutex_;
+    std::mutex executors_mutex_;
+    std::map<int, std::unique_ptr<Executor>> executors_;  // by batch size: load()'s, then the builder's
+    std::atomic<bool> stop_building_{false};
+    std::thread builder_;
     std::vector<int> order_;
     bool batch_in_outputs_ = true;
     std::vector<std::pair<std::size_t, std::shared_ptr<PinnedBlock>>> pinned_;

@@ -90,7 +90,10 @@ DeviceBuffer::~DeviceBuffer() {
     if (data) cudaFree(data);
 }
 
-Executor::Executor(engine::Plan plan, ModelContext& context) : plan_(std::move(plan)), context_(context) {
+Executor::Executor(engine::Plan plan, ModelContext& context, cudaStream_t build_stream)
+    : plan_(std::move(plan)), context_(context) {
+    handle_ = std::make_unique<cudnn::Handle>();
+    handle_->set_stream(build_stream);
     arena_ = std::make_unique<DeviceBuffer>(plan_.arena_bytes);
     const auto& in = plan_.tensors.at(plan_.input);
     staging_ = std::make_unique<DeviceBuffer>(static_cast<std::size_t>(in.elements()) * sizeof(float));
@@ -101,6 +104,7 @@ Executor::Executor(engine::Plan plan, ModelContext& context) : plan_(std::move(p
     for (std::size_t i = 0; i < plan_.steps.size(); ++i) {
         const auto* conv = std::get_if<engine::ConvStep>(&plan_.steps[i].params);
         if (!conv) continue;
+        if (context_.cancelled && context_.cancelled->load()) throw std::runtime_error("building cancelled");
         const auto& x = plan_.tensors.at(conv->x);
         const auto& w = plan_.tensors.at(conv->w);
         cudnn::ConvShape shape;
@@ -121,15 +125,19 @@ Executor::Executor(engine::Plan plan, ModelContext& context) : plan_(std::move(p
         shape.dil_h = conv->dilations[0];
         shape.dil_w = conv->dilations[1];
         const auto act = activation(conv->activation);
+        std::ostringstream layer;
+        layer << cudnn::describe_shape(shape, type) << ", " << shape.h << "x" << shape.w << ", " << cudnn::to_string(act)
+              << (conv->bias >= 0 ? ", bias" : "") << (conv->residual >= 0 ? ", residual" : "");
+        const std::string any_batch = layer.str();
         std::ostringstream key;
         key << cudnn::describe_shape(shape, type) << ", " << shape.n << "x" << shape.h << "x" << shape.w << ", "
             << cudnn::to_string(act)
             << (conv->bias >= 0 ? ", bias" : "") << (conv->residual >= 0 ? ", residual" : "");
-        const std::string preferred = context_.cached_choice ? context_.cached_choice(key.str()) : std::string();
-        auto built = std::make_unique<cudnn::FusedConv>(*context_.handle, shape, type, conv->bias >= 0,
-                                                        conv->residual >= 0, act, conv->alpha,
-                                                        context_.workspace_limit, plan_.steps[i].node, preferred);
-        if (context_.remember_choice) context_.remember_choice(key.str(), built->choice());
+        const std::string preferred = context_.cached_choice ? context_.cached_choice(key.str(), any_batch) : std::string();
+        auto built = std::make_unique<cudnn::FusedConv>(*handle_, shape, type, conv->bias >= 0, conv->residual >= 0,
+                                                        act, conv->alpha, context_.workspace_limit,
+                                                        plan_.steps[i].node, preferred);
+        if (context_.remember_choice) context_.remember_choice(key.str(), any_batch, built->choice());
         workspace = std::max(workspace, built->workspace_bytes());
         convs_[i] = std::move(built);
     }
@@ -262,7 +270,7 @@ void Executor::launch_steps(cudaStream_t stream) {
         const auto& t = plan_.tensors.at(tensor);
         return ops::Dst{address(tensor), element_type(t.dtype), t.elements()};
     };
-    context_.handle->set_stream(stream);
+    handle_->set_stream(stream);
     for (std::size_t i = 0; i < plan_.steps.size(); ++i) {
         const auto& step = plan_.steps[i];
         try {

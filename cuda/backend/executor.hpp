@@ -4,6 +4,7 @@
 // sequence captured once as a CUDA graph and replayed.
 #include <cuda_runtime_api.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -26,21 +27,27 @@ struct DeviceBuffer {
     DeviceBuffer& operator=(const DeviceBuffer&) = delete;
 };
 
-// What the executors of one model on one GPU share: the cuDNN handle, the
-// constants as uploaded (by name and form), the tuning choices.
+// What the executors of one model on one GPU share: the constants as uploaded
+// (by name and form), the tuning choices. Used by one thread at a time: the
+// one building an executor.
 struct ModelContext {
     int device = 0;
-    cudnn::Handle* handle = nullptr;
     std::size_t workspace_limit = 0;
-    // conv key -> chosen engine, read from and written to model-engine-file
-    std::function<std::string(const std::string&)> cached_choice;
-    std::function<void(const std::string&, const std::string&)> remember_choice;
+    // conv key -> chosen engine, read from and written to model-engine-file.
+    // The key names the batch; `any_batch` the same layer at any batch, whose
+    // engine is tried first when this batch has none yet (it usually fits).
+    std::function<std::string(const std::string& key, const std::string& any_batch)> cached_choice;
+    std::function<void(const std::string& key, const std::string& any_batch, const std::string& choice)> remember_choice;
     std::map<std::string, std::shared_ptr<DeviceBuffer>> constants;  // "name/form" -> device copy
+    // Set when building is to stop (the backend is going away): checked between layers.
+    const std::atomic<bool>* cancelled = nullptr;
 };
 
 class Executor {
 public:
-    Executor(engine::Plan plan, ModelContext& context);
+    // Builds (tunes) every layer on `build_stream`, with a cuDNN handle of its
+    // own: an executor built on one thread can run on another while a third is built.
+    Executor(engine::Plan plan, ModelContext& context, cudaStream_t build_stream);
     ~Executor();
     Executor(const Executor&) = delete;
     Executor& operator=(const Executor&) = delete;
@@ -68,6 +75,7 @@ private:
     engine::Plan plan_;
     ModelContext& context_;
     std::unique_ptr<DeviceBuffer> arena_, staging_, workspace_;
+    std::unique_ptr<cudnn::Handle> handle_;                 // outlives convs_, which use it
     std::vector<std::unique_ptr<cudnn::FusedConv>> convs_;  // per step, null where not a conv
     std::vector<const void*> step_constants_;              // resolved constant pointers per step (a/b or w/bias)
     std::vector<const void*> step_constants_b_;

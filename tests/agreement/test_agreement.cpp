@@ -190,6 +190,7 @@ protected:
         options.gpu_id = std::atoi(env("SS_AGREEMENT_GPU", "0").c_str());
         options.fp16 = fp16;
         options.max_batch = static_cast<int>(count);
+        options.sizes_between = false;
         backend->configure(options);
         backend->load(config_.onnx_file, config_.output_blob_names);
         const ss::Preprocessor preprocessor(config_);

@@ -54,6 +54,9 @@ struct BackendOptions {
     std::size_t workspace_mb = 0;   // cap on convolution workspaces; 0 = the backend's default
     std::filesystem::path engine_cache;  // model-engine-file; empty = none
     int max_batch = 1;              // batch-size: the largest batch forward() will see
+    // Prepare the batch sizes between 1 and max_batch too (a GPU backend builds
+    // them in the background); false: only those two (a benchmark of one size).
+    bool sizes_between = true;
 };
 
 class InferenceBackend {

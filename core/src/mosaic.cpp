@@ -53,11 +53,12 @@ void Mosaic::update(cv::Size size, const std::vector<TileContent>& tiles, const 
     }
     const int n = static_cast<int>(tiles.size());
     tiles_drawn_ = 0;
-    // Labels name every box: other labels (a new detector config) redraw everything.
-    if (size != size_ || n != sources_ || detector.labels != labels_) {
+    // Labels name every box, groups every count: another detector config redraws everything.
+    if (size != size_ || n != sources_ || detector.labels != labels_ || detector.groups.names != groups_) {
         size_ = size;
         sources_ = n;
         labels_ = detector.labels;
+        groups_ = detector.groups.names;
         canvas_.create(size, CV_8UC3);
         i420_.create(size.height * 3 / 2, size.width, CV_8UC1);
         // Cells past the last source are drawn by no tile.

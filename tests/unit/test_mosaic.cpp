@@ -52,7 +52,7 @@ struct Scene {
         auto& t = tiles[static_cast<std::size_t>(i)];
         t.frame = &frames[static_cast<std::size_t>(i)];
         t.objects = &objects[static_cast<std::size_t>(i)];
-        t.stats = "Stream=" + std::to_string(i) + " Frame=1 Persons=1";
+        t.stats = ss::TileStats{i, 1, {1, {0, 0, 1, 0}}};
     }
 };
 
@@ -74,7 +74,7 @@ TEST(Mosaic, DrawsOnlyChangedTilesAndMatchesAFullRedraw) {
     // A new frame on tile 1, moved boxes on tile 3, new text on tile 4.
     scene.frames[1] = noise_frame(176, 98, 11);
     scene.objects[3][0].box.left += 5;
-    scene.tiles[4].stats = "Stream=4 Frame=2 Persons=1";
+    scene.tiles[4].stats->frame = 2;
     mosaic.update(size, scene.tiles, labels);
     EXPECT_EQ(mosaic.tiles_drawn(), 3);
     expect_same(mosaic.i420(), full_render(size, scene.tiles, labels));

@@ -5,6 +5,7 @@
 // into a 30 frames/s output, two pictures in three repeat every tile, and
 // drawing plus colour conversion of unchanged tiles was pure waste.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,7 @@ private:
         bool valid = false;
         cv::Mat frame;  // holds the pixels, so their address cannot be reused by a newer frame
         Detections objects;
-        std::string stats;
+        std::optional<TileStats> stats;
         bool no_signal = false;
         long seconds = 0;
     };
@@ -42,7 +43,7 @@ private:
 
     cv::Size size_;
     int sources_ = -1;
-    std::vector<std::string> labels_;  // of the config the tiles were drawn with
+    std::vector<std::string> labels_, groups_;  // of the config the tiles were drawn with
     cv::Mat canvas_;  // BGR
     cv::Mat i420_;
     std::vector<Drawn> drawn_;

@@ -1,6 +1,7 @@
 #pragma once
 // The detector: pre-processing, a backend forward pass over a batch, the
 // configured output parser, thresholds, NMS and filters. Pure C++, no GStreamer.
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -55,6 +56,11 @@ private:
     void run_frames(const std::vector<DeviceFrame>& frames, const std::vector<cv::Size>& report_sizes, std::size_t first,
                     std::size_t count, std::vector<Detections>& results);
     void check_batch(const std::vector<OutputTensor>& outputs, int n) const;
+    // Parses images first..first+count-1 of a batch's outputs into results,
+    // image i mapped back with transform_of(i) into a picture of size_of(i).
+    void parse_batch(const std::vector<OutputTensor>& outputs, std::size_t first, std::size_t count,
+                     const std::function<InputTransform(std::size_t)>& transform_of,
+                     const std::function<cv::Size(std::size_t)>& size_of, std::vector<Detections>& results) const;
     Detections finish(std::vector<Candidate>& candidates, const InputTransform& transform, const cv::Size& image) const;
     std::vector<TensorView> views_for(const std::vector<OutputTensor>& outputs, std::size_t index) const;
 

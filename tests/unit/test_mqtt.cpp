@@ -1,0 +1,315 @@
+// The MQTT side that needs no broker: the --mqtt URL, topic names, the bounded
+// queue, track events and what MqttReport sends for a run of frames.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "mqtt/message_queue.hpp"
+#include "mqtt/mqtt_report.hpp"
+#include "mqtt/mqtt_url.hpp"
+#include "mqtt/topics.hpp"
+#include "mqtt/track_events.hpp"
+
+using namespace slipstream::mqtt;
+
+namespace {
+
+ss::InferConfig person_and_car() {
+    ss::InferConfig config;
+    config.labels = {"person", "car", "bird"};
+    config.groups.names = {"Person", "Vehicle"};
+    config.groups.group_of_class = {0, 1, -1};
+    return config;
+}
+
+ss::Detection object(std::int64_t track, int class_id, float confidence = 0.8f, float left = 10, bool predicted = false) {
+    ss::Detection d;
+    d.class_id = class_id;
+    d.group = class_id == 0 ? 0 : class_id == 1 ? 1 : -1;
+    d.confidence = confidence;
+    d.box = {left, 20, 30, 60};
+    d.track_id = track;
+    d.predicted = predicted;
+    return d;
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST(MqttUrl, ReadsHostPortAndLogin) {
+    auto a = parse_broker_url("mqtt://broker.lan:1884");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->host, "broker.lan");
+    EXPECT_EQ(a->port, 1884);
+    EXPECT_TRUE(a->user.empty());
+    EXPECT_EQ(a->masked(), "mqtt://broker.lan:1884");
+
+    a = parse_broker_url("mqtt://cam%40site:p%3Aa%40ss@10.0.0.2:1883/");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->user, "cam@site");
+    EXPECT_EQ(a->password, "p:a@ss");
+    EXPECT_EQ(a->host, "10.0.0.2");
+    EXPECT_EQ(a->masked(), "mqtt://***@10.0.0.2:1883");
+
+    a = parse_broker_url("mqtt://localhost");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->port, 1883);
+
+    a = parse_broker_url("mqtt://[::1]:1999");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->host, "::1");
+    EXPECT_EQ(a->port, 1999);
+    EXPECT_EQ(a->masked(), "mqtt://[::1]:1999");
+}
+
+TEST(MqttUrl, RefusesOtherShapesAndSaysWhy) {
+    for (const char* bad : {"", "broker:1883", "http://broker", "mqtts://broker", "mqtt://", "mqtt://:1883", "mqtt://host:",
+                            "mqtt://host:0", "mqtt://host:65536", "mqtt://host:12x", "mqtt://host/topic", "mqtt://u:p@",
+                            "mqtt://:pw@host", "mqtt://u:p%4@host", "mqtt://[::1"}) {
+        std::string why;
+        EXPECT_FALSE(parse_broker_url(bad, &why)) << bad;
+        EXPECT_FALSE(why.empty()) << bad;
+    }
+    std::string why;
+    parse_broker_url("mqtt://user:secret@host:x", &why);
+    EXPECT_FALSE(has(why, "secret"));
+}
+
+TEST(MqttTopics, NamesAndLevels) {
+    Topics t{"site/a"};
+    EXPECT_EQ(t.available(), "site/a/available");
+    EXPECT_EQ(t.events(), "site/a/events");
+    EXPECT_EQ(t.count("0", "Person"), "site/a/0/person");
+    EXPECT_EQ(t.count("door cam", "Two/Wheel+#"), "site/a/door_cam/two_wheel__");
+    EXPECT_EQ(t.frames("3"), "site/a/3/frames");
+    EXPECT_EQ(topic_level(""), "_");
+}
+
+TEST(MqttTopics, PrefixMustBeUsableTopicText) {
+    EXPECT_TRUE(valid_prefix("slipstream"));
+    EXPECT_TRUE(valid_prefix("site1/slipstream"));
+    for (const char* bad : {"", "a/+", "#", "$SYS", "/a", "a/", "a//b", "a\nb"}) {
+        std::string why;
+        EXPECT_FALSE(valid_prefix(bad, &why)) << bad;
+        EXPECT_FALSE(why.empty());
+    }
+}
+
+TEST(MqttQueue, BoundedByCountDroppingNewEvents) {
+    MessageQueue q(3, 1 << 20);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(q.push({"e", std::to_string(i), 1, false}), 0u);
+    EXPECT_EQ(q.push({"e", "3", 1, false}), 1u);  // itself
+    EXPECT_EQ(q.size(), 3u);
+    EXPECT_EQ(q.pop().payload, "0");
+    EXPECT_EQ(q.pop().payload, "1");
+    EXPECT_EQ(q.pop().payload, "2");
+    EXPECT_TRUE(q.empty());
+    EXPECT_EQ(q.bytes(), 0u);
+}
+
+TEST(MqttQueue, BoundedByBytes) {
+    MessageQueue q(100, 10);
+    EXPECT_EQ(q.push({"t", "12345678", 0, false}), 0u);  // 9 bytes
+    EXPECT_EQ(q.push({"t", "12", 0, false}), 1u);
+    EXPECT_EQ(q.bytes(), 9u);
+    // Too big for an empty queue too: dropped, never stuck.
+    MessageQueue small(100, 4);
+    EXPECT_EQ(small.push({"t", "12345678", 0, false}), 1u);
+    EXPECT_TRUE(small.empty());
+}
+
+TEST(MqttQueue, StateReplacesItsOlderSelfAndOutranksEvents) {
+    MessageQueue q(3, 1 << 20);
+    EXPECT_EQ(q.push({"p/0/person", "1", 1, true}), 0u);
+    EXPECT_EQ(q.push({"p/events", "a", 1, false}), 0u);
+    EXPECT_EQ(q.push({"p/events", "b", 1, false}), 0u);
+    EXPECT_EQ(q.push({"p/0/person", "2", 1, true}), 0u);  // replaces "1": no growth
+    EXPECT_EQ(q.size(), 3u);
+    EXPECT_EQ(q.push({"p/0/vehicle", "5", 1, true}), 1u);  // the oldest event makes room
+    ASSERT_EQ(q.size(), 3u);
+    Message m = q.pop();
+    EXPECT_EQ(m.topic, "p/0/person");
+    EXPECT_EQ(m.payload, "2");
+    EXPECT_EQ(q.pop().payload, "b");
+    EXPECT_EQ(q.pop().topic, "p/0/vehicle");
+    q.push_front({"x", "y", 0, false});
+    EXPECT_EQ(q.size(), 1u);
+    EXPECT_EQ(q.bytes(), 2u);
+}
+
+TEST(TrackEvents, NewOnceThenEndAfterItIsGone) {
+    const auto config = person_and_car();
+    TrackEvents events("0", {5.0, 1.0});
+    ss::Detection untracked = object(-1, 0);
+    auto e = events.frame(1, {object(7, 0, 0.6f), untracked}, config, 100.0);
+    ASSERT_EQ(e.size(), 1u);
+    EXPECT_EQ(e[0].type, TrackEventType::started);
+    EXPECT_FALSE(e[0].before);
+    EXPECT_EQ(e[0].after.track_id, 7);
+    EXPECT_EQ(e[0].after.camera_id, "0");
+    EXPECT_EQ(e[0].after.label, "person");
+    EXPECT_EQ(e[0].after.group, "Person");
+    EXPECT_DOUBLE_EQ(e[0].after.first_seen, 100.0);
+
+    EXPECT_TRUE(events.frame(2, {object(7, 0, 0.9f, 12)}, config, 100.5).empty());
+    // A predicted box keeps the confidence of the detection it follows.
+    EXPECT_TRUE(events.frame(3, {object(7, 0, 0.3f, 14, true)}, config, 101.0).empty());
+    EXPECT_TRUE(events.tick(105.9).empty());  // 4.9 s unseen
+    e = events.tick(106.0);
+    ASSERT_EQ(e.size(), 1u);
+    EXPECT_EQ(e[0].type, TrackEventType::ended);
+    ASSERT_TRUE(e[0].before);
+    EXPECT_TRUE(e[0].after.ended);
+    EXPECT_DOUBLE_EQ(e[0].after.first_seen, 100.0);
+    EXPECT_DOUBLE_EQ(e[0].after.last_seen, 101.0);
+    EXPECT_EQ(e[0].after.frame, 3u);
+    EXPECT_FLOAT_EQ(e[0].after.confidence, 0.9f);
+    EXPECT_FLOAT_EQ(e[0].after.top_confidence, 0.9f);
+    EXPECT_FLOAT_EQ(e[0].after.box.left, 14);
+    EXPECT_EQ(events.open_tracks(), 0u);
+
+    // Seen again after its end: a new event (the consumer closed it).
+    e = events.frame(9, {object(7, 0)}, config, 120.0);
+    ASSERT_EQ(e.size(), 1u);
+    EXPECT_EQ(e[0].type, TrackEventType::started);
+}
+
+TEST(TrackEvents, GroupChangeIsAnUpdateAtMostOncePerInterval) {
+    const auto config = person_and_car();
+    TrackEvents events("cam", {5.0, 1.0});
+    events.frame(1, {object(3, 0)}, config, 10.0);
+    // Changed within the interval after new: held back...
+    EXPECT_TRUE(events.frame(2, {object(3, 1)}, config, 10.4).empty());
+    // ...and sent when the interval has passed, even without a frame.
+    auto e = events.tick(11.0);
+    ASSERT_EQ(e.size(), 1u);
+    EXPECT_EQ(e[0].type, TrackEventType::updated);
+    EXPECT_EQ(e[0].before->group, "Person");
+    EXPECT_EQ(e[0].after.group, "Vehicle");
+    EXPECT_EQ(e[0].after.label, "car");
+    // Flapping back and forth within the interval: one update for the net change, none when it came back.
+    EXPECT_TRUE(events.frame(3, {object(3, 0)}, config, 11.2).empty());
+    EXPECT_TRUE(events.frame(4, {object(3, 1)}, config, 11.4).empty());
+    EXPECT_TRUE(events.tick(12.1).empty());
+    // A class in no group, more than the interval after the last update: told at once.
+    e = events.frame(5, {object(3, 2)}, config, 12.5);
+    ASSERT_EQ(e.size(), 1u);
+    EXPECT_EQ(e[0].after.group, "");
+    EXPECT_TRUE(has(event_json(e[0]), "\"group\":null"));
+}
+
+TEST(TrackEvents, EndAllEndsEveryTrack) {
+    const auto config = person_and_car();
+    TrackEvents events("0");
+    events.frame(1, {object(1, 0), object(2, 1)}, config, 1.0);
+    const auto e = events.end_all();
+    ASSERT_EQ(e.size(), 2u);
+    for (const auto& x : e) EXPECT_EQ(x.type, TrackEventType::ended);
+    EXPECT_EQ(events.open_tracks(), 0u);
+    EXPECT_TRUE(events.tick(100).empty());
+}
+
+TEST(TrackEvents, JsonCarriesEveryField) {
+    const auto config = person_and_car();
+    TrackEvents events("2");
+    const auto e = events.frame(42, {object(12, 0, 0.71f, 614.8f)}, config, 1733100000.25);
+    ASSERT_EQ(e.size(), 1u);
+    const std::string json = event_json(e[0]);
+    EXPECT_EQ(json.rfind("{\"type\":\"new\",\"before\":null,\"after\":{", 0), 0u) << json;
+    for (const char* field : {"\"id\":\"2-12\"", "\"camera_id\":\"2\"", "\"track_id\":12", "\"class_id\":0", "\"label\":\"person\"",
+                              "\"group\":\"Person\"", "\"confidence\":0.7100", "\"top_confidence\":0.7100",
+                              "\"box\":[614.8,20.0,30.0,60.0]", "\"first_seen\":1733100000.250", "\"last_seen\":1733100000.250",
+                              "\"frame\":42", "\"ended\":false"}) {
+        EXPECT_TRUE(has(json, field)) << field << " in " << json;
+    }
+}
+
+TEST(MqttReport, CountsWhenTheyChangeEventsAndFrames) {
+    const auto config = person_and_car();
+    std::vector<Message> sent;
+    MqttReport report({"ss", true, {5.0, 1.0}}, [&](Message m) { sent.push_back(std::move(m)); });
+
+    report.frame("0", 1, {object(1, 0), object(2, 0)}, config, 50.0, "{\"frame\":1}");
+    // new x2, then every group's count (retained), then the frame line.
+    ASSERT_EQ(sent.size(), 5u);
+    EXPECT_EQ(sent[0].topic, "ss/events");
+    EXPECT_EQ(sent[0].qos, 1);
+    EXPECT_FALSE(sent[0].retain);
+    EXPECT_EQ(sent[2].topic, "ss/0/person");
+    EXPECT_EQ(sent[2].payload, "2");
+    EXPECT_TRUE(sent[2].retain);
+    EXPECT_EQ(sent[3].topic, "ss/0/vehicle");
+    EXPECT_EQ(sent[3].payload, "0");
+    EXPECT_EQ(sent[4].topic, "ss/0/frames");
+    EXPECT_EQ(sent[4].payload, "{\"frame\":1}");
+    EXPECT_FALSE(sent[4].retain);
+
+    sent.clear();
+    report.frame("0", 2, {object(1, 0), object(2, 0)}, config, 50.1, "{\"frame\":2}");
+    ASSERT_EQ(sent.size(), 1u);  // the same counts: only the line
+    EXPECT_EQ(sent[0].topic, "ss/0/frames");
+
+    sent.clear();
+    report.frame("0", 3, {object(1, 0), object(5, 1)}, config, 50.2, "");
+    ASSERT_EQ(sent.size(), 3u);  // new car; person 1, vehicle 1; no line given
+    EXPECT_EQ(sent[1].topic, "ss/0/person");
+    EXPECT_EQ(sent[1].payload, "1");
+    EXPECT_EQ(sent[2].topic, "ss/0/vehicle");
+    EXPECT_EQ(sent[2].payload, "1");
+
+    sent.clear();
+    report.tick(55.15);  // track 2 unseen since 50.1
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_TRUE(has(sent[0].payload, "\"type\":\"end\"")) << sent[0].payload;
+    EXPECT_TRUE(has(sent[0].payload, "\"track_id\":2"));
+
+    // Another camera counts for itself.
+    sent.clear();
+    report.frame("1", 1, {}, config, 55.2, "");
+    ASSERT_EQ(sent.size(), 2u);
+    EXPECT_EQ(sent[0].topic, "ss/1/person");
+    EXPECT_EQ(sent[0].payload, "0");
+
+    // A camera that leaves: its tracks end and its retained counts are cleared.
+    sent.clear();
+    report.camera_gone("0");
+    ASSERT_EQ(sent.size(), 4u);
+    EXPECT_EQ(sent[2].topic, "ss/0/person");
+    EXPECT_TRUE(sent[2].payload.empty());
+    EXPECT_TRUE(sent[2].retain);
+
+    sent.clear();
+    report.frame("1", 2, {object(9, 1)}, config, 56.0, "");
+    sent.clear();
+    report.finish();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_TRUE(has(sent[0].payload, "\"type\":\"end\""));
+}
+
+TEST(MqttReport, NoFrameLinesUnlessAsked) {
+    const auto config = person_and_car();
+    std::vector<Message> sent;
+    MqttReport report({"slipstream", false, {}}, [&](Message m) { sent.push_back(std::move(m)); });
+    EXPECT_FALSE(report.wants_frames());
+    report.frame("0", 1, {}, config, 1.0, "{\"frame\":1}");
+    for (const auto& m : sent) EXPECT_NE(m.topic, "slipstream/0/frames");
+}
+
+TEST(MqttReport, ResendsCurrentCountsOnRequest) {
+    const auto config = person_and_car();
+    std::vector<Message> sent;
+    MqttReport report({"p", false, {}}, [&](Message m) { sent.push_back(std::move(m)); });
+    report.resend_counts();
+    EXPECT_TRUE(sent.empty());  // nothing counted yet
+    report.frame("4", 1, {object(1, 1)}, config, 1.0);
+    sent.clear();
+    report.resend_counts();
+    ASSERT_EQ(sent.size(), 2u);
+    EXPECT_EQ(sent[0].topic, "p/4/person");
+    EXPECT_EQ(sent[0].payload, "0");
+    EXPECT_EQ(sent[1].topic, "p/4/vehicle");
+    EXPECT_EQ(sent[1].payload, "1");
+    EXPECT_TRUE(sent[1].retain);
+}

@@ -6,6 +6,7 @@
 #include "console.hpp"
 #include "meta/batch_meta.hpp"
 #include "meta/running_time.hpp"
+#include "mqtt/mqtt_report.hpp"
 #include "slipstream/counts.hpp"
 #include "slipstream/json.hpp"
 
@@ -110,11 +111,14 @@ void FrameReport::report(GstBuffer* batch, GstClockTime now) {
     const SsBatchMeta* meta = ss_buffer_get_batch_meta(batch);
     if (!meta) return;
     record_stages(*meta, GST_BUFFER_PTS(batch), now);  // the PTS finds the picture again at the encoder
-    if (!show_frames_ && !metadata_) return;
+    if (!show_frames_ && !metadata_ && !mqtt_) return;
     static const ss::InferConfig no_detector;
     const ss::InferConfig& detector = *meta->detector_config ? **meta->detector_config : no_detector;
+    const bool wants_line = metadata_ || (mqtt_ && mqtt_->wants_frames());
+    const double wall_now = static_cast<double>(g_get_real_time()) / G_USEC_PER_SEC;  // MQTT's times are Unix times
     text_.clear();
     json_.clear();
+    std::string line;
     for (std::size_t i = 0; i < meta->frames->size(); ++i) {
         const SsBatchFrame& f = (*meta->frames)[i];
         // One line per frame a camera sent, not per output tick that repeats it.
@@ -122,7 +126,12 @@ void FrameReport::report(GstBuffer* batch, GstClockTime now) {
         if (show_frames_) {
             text_ += ss::frame_line(static_cast<int>(i), f.frame->number, f.objects, detector.groups) + "\n";
         }
-        if (metadata_) {
+        if (!wants_line && !mqtt_) continue;
+        // Boxes in the camera's pixels, as the metadata and MQTT tell them.
+        const ss::Detections in_source =
+            ss::resized(f.objects, f.frame->bgr.size(), {f.frame->source_width, f.frame->source_height});
+        line.clear();
+        if (wants_line) {
             char head[384];
             const double pts = GST_CLOCK_TIME_IS_VALID(f.frame->pts) ? static_cast<double>(f.frame->pts) / GST_SECOND : -1;
             const double latency = GST_CLOCK_TIME_IS_VALID(f.frame->capture) && GST_CLOCK_TIME_IS_VALID(now) && now >= f.frame->capture
@@ -135,16 +144,20 @@ void FrameReport::report(GstBuffer* batch, GstClockTime now) {
                           i, f.frame->number, pts, latency, stages[0], stages[1], stages[2], stages[3],
                           f.frame->source_width, f.frame->source_height,
                           f.detected && f.detected_frame == f.frame->number ? "true" : "false");
-            json_ += head;
-            for (std::size_t k = 0; k < f.objects.size(); ++k) {
-                ss::Detection in_source = f.objects[k];
-                in_source.box = ss::resized(in_source.box, f.frame->bgr.size(), {f.frame->source_width, f.frame->source_height});
-                if (k) json_ += ',';
-                ss::append_detection_json(json_, in_source, detector);
+            line += head;
+            for (std::size_t k = 0; k < in_source.size(); ++k) {
+                if (k) line += ',';
+                ss::append_detection_json(line, in_source[k], detector);
             }
-            json_ += "]}\n";
+            line += "]}";
+            if (metadata_) {
+                json_ += line;
+                json_ += '\n';
+            }
         }
+        if (mqtt_) mqtt_->frame(std::to_string(f.source_id), f.frame->number, in_source, detector, wall_now, line);
     }
+    if (mqtt_) mqtt_->tick(wall_now);
     if (show_frames_) console::frame_lines(std::move(text_));
     if (metadata_) metadata_->write(std::move(json_));
 }

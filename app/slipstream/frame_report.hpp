@@ -18,11 +18,19 @@ struct SsBatchMeta;
 
 namespace slipstream {
 
+namespace mqtt {
+class MqttReport;
+}
+
 class FrameReport {
 public:
     // metadata: nullptr for none; stdout allowed (it then shares the console's writer).
     FrameReport(bool show_frames, FILE* metadata);
     ~FrameReport();  // writes out the metadata that is queued
+
+    // Also tell every frame's tracks and counts (and lines, if it wants them)
+    // to MQTT; set before the pipeline runs. Not owned.
+    void set_mqtt(mqtt::MqttReport* mqtt) { mqtt_ = mqtt; }
 
     // Attach to a pad that carries batches after detection (and tracking).
     void attach(GstPad* pad);
@@ -45,6 +53,7 @@ private:
     bool show_frames_;
     std::unique_ptr<LineWriter> metadata_file_;  // a file of its own
     LineWriter* metadata_ = nullptr;             // that file's writer, or the console's stdout
+    mqtt::MqttReport* mqtt_ = nullptr;
     std::string text_;  // reused: one write per batch
     std::string json_;
 

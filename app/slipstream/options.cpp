@@ -7,7 +7,9 @@
 #include <map>
 
 #include "console.hpp"
+#include "mqtt/topics.hpp"
 #include "slipstream/config.hpp"
+#include "slipstream/uri.hpp"
 
 namespace slipstream {
 namespace {
@@ -147,9 +149,25 @@ std::vector<OptionSpec> pipeline_options(Options& o, bool& inputs_replace) {
              o.rtsp_password = trim(line);
              return true;
          }},
+        {"--mqtt", "MQTT_URL", "URL", mqtt::broker_url_help, non_empty_text(o.mqtt_url)},
+        {"--mqtt-prefix", "MQTT_PREFIX", "PREFIX", "first level(s) of every MQTT topic (default slipstream)",
+         non_empty_text(o.mqtt_prefix)},
+        {"--mqtt-frames", nullptr, nullptr, "also publish every frame's metadata line on <prefix>/<camera>/frames",
+         [&o](const std::string&) { return o.mqtt_frames = true, true; }},
+        {"--mqtt-queue", "MQTT_QUEUE", "MESSAGES", "messages held for a slow or absent broker before dropping (default 1000)",
+         integer(o.mqtt_queue, 1, 1000000)},
         {"--require-all", nullptr, nullptr, "exit non-zero when any input fails at start",
          [&o](const std::string&) { return o.require_all = true, true; }},
     };
+}
+
+// A bad value as an error may quote it: without any login it carries
+// ("mqtt://user:pw@host", or "user:pw@host" where the scheme was forgotten).
+std::string shown_value(const std::string& value) {
+    if (value.find("://") == std::string::npos && value.find('@') != std::string::npos) {
+        return "***" + value.substr(value.rfind('@'));
+    }
+    return ss::mask_credentials_in_text(value);
 }
 
 const OptionSpec* find_option(const std::vector<OptionSpec>& options, const std::string& arg) {
@@ -168,7 +186,8 @@ std::string read_environment(const std::vector<OptionSpec>& options) {
         if (!value || !*value) continue;
         if (!s.apply(value)) {
             const bool secret = std::string(s.env).find("PASSWORD") != std::string::npos;
-            return std::string(s.env) + "=" + (secret ? "***" : value) + " is not valid: expected " + s.value_name;
+            return std::string(s.env) + "=" + (secret ? "***" : shown_value(value)) + " is not valid: expected " +
+                   s.value_name;
         }
     }
     return {};
@@ -205,7 +224,8 @@ std::string read_arguments(const std::vector<OptionSpec>& options, int argc, cha
         }
         if (!match->apply(value)) {
             const bool secret = arg.find("password") != std::string::npos && arg != "--rtsp-password-file";
-            return match->flag + " " + (secret ? "***" : "'" + value + "'") + " is not valid: expected " + match->value_name;
+            return match->flag + " " + (secret ? "***" : "'" + shown_value(value) + "'") + " is not valid: expected " +
+                   match->value_name;
         }
     }
     return {};
@@ -253,6 +273,18 @@ ParseResult parse_options(int argc, char** argv) {
         return result;
     }
     if (o.inputs.empty()) return fail("no inputs: set RTSPINPUT=rtsp://camera/stream[,...] or pass --input URI");
+    if (!o.mqtt_url.empty()) {
+        std::string why;
+        o.mqtt = mqtt::parse_broker_url(o.mqtt_url, &why);
+        if (!o.mqtt) {
+            return fail("--mqtt/MQTT_URL '" + shown_value(o.mqtt_url) + "' is not valid (" + why + "): expected " +
+                        mqtt::broker_url_shape);
+        }
+    }
+    if (std::string why; !mqtt::valid_prefix(o.mqtt_prefix, &why)) {
+        return fail("--mqtt-prefix/MQTT_PREFIX '" + o.mqtt_prefix + "' is not valid (" + why +
+                    "): expected topic levels such as site1/slipstream");
+    }
     if (!o.rtsp_user.empty() && o.rtsp_password.empty()) {
         return fail("--rtsp-user needs a password: --rtsp-password, --rtsp-password-file or RTSP_PASSWORD");
     }

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "mqtt/mqtt_url.hpp"
+
 namespace slipstream {
 
 enum class OutputCodec { h264, h265 };
@@ -42,6 +44,11 @@ struct Options {
     double reconnect_initial = 1.0, reconnect_max = 10.0;  // seconds
     GpuChoice gpu;
     int rtsp_latency_ms = 200;        // jitter buffer of each input (rtspsrc's default of 2 s is far too long)
+    std::string mqtt_url;                     // --mqtt as given; empty = no MQTT
+    std::optional<mqtt::BrokerAddress> mqtt;  // read from mqtt_url: events and counts go to this broker
+    std::string mqtt_prefix = "slipstream";   // first topic level(s)
+    bool mqtt_frames = false;                 // also every frame's metadata line
+    int mqtt_queue = 1000;                    // messages held for a slow or absent broker, then dropped
 };
 
 struct ParseResult {

@@ -20,6 +20,9 @@
 #include "console.hpp"
 #include "frame_report.hpp"
 #include "meta/running_time.hpp"
+#include "mqtt/mosquitto_client.hpp"
+#include "mqtt/mqtt_report.hpp"
+#include "mqtt/mqtt_stats.hpp"
 #include "options.hpp"
 #include "plugin.hpp"
 #include "rtsp_output.hpp"
@@ -48,6 +51,8 @@ struct App {
     GstElement* sink = nullptr;
     std::unique_ptr<Sources> sources;
     std::unique_ptr<RtspOutput> output;
+    std::unique_ptr<mqtt::MosquittoClient> mqtt_client;  // --mqtt: the broker connection
+    std::unique_ptr<mqtt::MqttReport> mqtt_report;       // frames -> its messages
     std::unique_ptr<FrameReport> report;
     FILE* metadata = nullptr;
     int exit_code = 0;
@@ -100,6 +105,12 @@ void print_status(App& app, const char* label) {
         if (const std::string stages = app.report->stages_text(); !stages.empty()) {
             console::note(std::string(label) + " latency by stage, median / p99 ms: " + stages);
         }
+    }
+    if (const mqtt::MqttStats& m = mqtt::mqtt_stats(); m.enabled) {
+        console::note(printed("%s mqtt: %s, %" G_GUINT64_FORMAT " messages published, %" G_GUINT64_FORMAT
+                              " dropped, %" G_GUINT64_FORMAT " connections",
+                              label, m.connected ? "connected" : "not connected", m.published.load(), m.dropped.load(),
+                              m.connects.load()));
     }
     app.last_status_us = now;
     app.last_output_frames = frames;
@@ -165,6 +176,7 @@ void build_pipeline(App& app, const ss::InferConfig& config, DecodePath& decode)
 
     app.output = std::make_unique<RtspOutput>(o, app.encoder);
     app.report = std::make_unique<FrameReport>(o.show_frames, app.metadata);  // before anything can call it
+    app.report->set_mqtt(app.mqtt_report.get());
     GstAppSinkCallbacks callbacks{};
     callbacks.new_sample = +[](GstAppSink* sink, gpointer data) -> GstFlowReturn {
         auto& app = *static_cast<App*>(data);
@@ -245,6 +257,22 @@ gboolean on_bus_message(GstBus*, GstMessage* message, gpointer data) {
     return TRUE;
 }
 
+// --mqtt: the client connects (and reconnects) on its own thread; frames reach
+// it through the report and a bounded queue. The error, or empty.
+std::string start_mqtt(App& app) {
+    const Options& o = app.options;
+    mqtt::ClientSettings settings;
+    settings.broker = *o.mqtt;
+    settings.prefix = o.mqtt_prefix;
+    settings.queue_messages = static_cast<std::size_t>(o.mqtt_queue);
+    app.mqtt_client = std::make_unique<mqtt::MosquittoClient>(settings);
+    app.mqtt_report = std::make_unique<mqtt::MqttReport>(
+        mqtt::ReportSettings{o.mqtt_prefix, o.mqtt_frames, {}},
+        [client = app.mqtt_client.get()](mqtt::Message m) { client->publish(std::move(m)); });
+    app.mqtt_client->on_connected([report = app.mqtt_report.get()] { report->resend_counts(); });
+    return app.mqtt_client->start();
+}
+
 void route_core_logs() {
     ss::set_log_sink([](ss::LogLevel level, std::string_view message) {
         if (level == ss::LogLevel::error) console::error(message);
@@ -304,6 +332,12 @@ int run_pipeline_command(int argc, char** argv) {
         if (!config.backend_given) config.backend = "cuda";
     }
     console::say(decode.path.summary);
+    if (o.mqtt) {
+        if (const std::string error = start_mqtt(app); !error.empty()) {
+            console::error(error);
+            return 1;
+        }
+    }
     try {
         build_pipeline(app, config, decode.path);
     } catch (const ss::Error& e) {
@@ -376,6 +410,8 @@ int run_pipeline_command(int argc, char** argv) {
     app.output.reset();
     gst_object_unref(app.pipeline);
     app.report.reset();  // writes out what is queued
+    if (app.mqtt_report) app.mqtt_report->finish();  // every open track ends
+    if (app.mqtt_client) app.mqtt_client->stop();    // sends those and "offline" while the broker takes them
     g_main_loop_unref(app.loop);
     if (app.metadata && app.metadata != stdout) std::fclose(app.metadata);
     return app.exit_code;

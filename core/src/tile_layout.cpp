@@ -38,7 +38,6 @@ struct Words {
     std::vector<std::string> text;
     std::vector<int> advance;
     int space = 0;
-    std::size_t first_count = 2;  // words before the counts: stream and frame
 };
 
 Words measured(std::vector<std::string> text) {
@@ -88,22 +87,28 @@ Breaks greedy_breaks(const Words& w, double scale, int thickness, int width) {
     return breaks;
 }
 
-// The largest scale, in steps of 0.01 from `max_scale` down to `min_scale`, at which the words fit
-// the width in at most `max_lines` lines (broken after stream and frame when `split`) and the bar
-// in `max_bar` rows.
+// How a wording is set: on at most `max_lines` lines, the first one ending after `first_line`
+// words (0: as many words on each line as fit).
+struct Setting {
+    StatsWording wording;
+    std::size_t first_line;
+    std::size_t max_lines;
+};
+
+// The largest scale, in steps of 0.01 from `max_scale` down to `min_scale`, at which the words
+// fit the width as `setting` says and the bar fits `max_bar` rows.
 struct Fit {
     double scale = 0;
     Breaks breaks;
 };
-std::optional<Fit> fit_words(const Words& w, bool split, std::size_t max_lines, double min_scale, double max_scale,
-                             int width, int max_bar) {
+std::optional<Fit> fit_words(const Words& w, const Setting& setting, double min_scale, double max_scale, int width, int max_bar) {
     const int thickness = 1;
     for (int step = static_cast<int>(std::floor(max_scale * 100 + 1e-9)); step >= static_cast<int>(std::ceil(min_scale * 100 - 1e-9));
          --step) {
         const double scale = step / 100.0;
         Breaks breaks;
-        if (split) {
-            breaks = w.text.size() > w.first_count ? Breaks{0, w.first_count} : Breaks{0};
+        if (setting.first_line > 0) {
+            breaks = w.text.size() > setting.first_line ? Breaks{0, setting.first_line} : Breaks{0};
             bool fits = true;
             for (std::size_t b = 0; b < breaks.size(); ++b) {
                 const std::size_t end = b + 1 < breaks.size() ? breaks[b + 1] : w.text.size();
@@ -114,7 +119,7 @@ std::optional<Fit> fit_words(const Words& w, bool split, std::size_t max_lines, 
             breaks = greedy_breaks(w, scale, thickness, width);
             if (breaks.empty()) continue;
         }
-        if (breaks.size() > max_lines || bar_height(scale, thickness, breaks.size()) > max_bar) continue;
+        if (breaks.size() > setting.max_lines || bar_height(scale, thickness, breaks.size()) > max_bar) continue;
         return Fit{scale, breaks};
     }
     return std::nullopt;
@@ -125,39 +130,48 @@ void place_stats(TileLayout& layout, cv::Size tile, const TileStats& stats, cons
     const int max_bar = tile.height / 3;  // the picture stays the larger part of the tile
     // Big tiles get bigger type, up to about 17-pixel capitals on a 1080-row tile.
     const double max_scale = std::clamp(tile.height / 1000.0, 0.5, 0.8);
-    struct Choice {
-        StatsWording wording;
-        bool split;
-        std::size_t max_lines;
+    // Preferred first: the longest words, one line, lines broken between fields (after the frame,
+    // after the object count), before lines filled as far as they go.
+    constexpr std::size_t after_frame = 2, after_objects = 3, filled = 0;
+    const Setting settings[] = {
+        {StatsWording::long_words, filled, 1},         {StatsWording::long_words, after_frame, 2},
+        {StatsWording::short_words, filled, 1},        {StatsWording::short_words, after_frame, 2},
+        {StatsWording::short_words, after_objects, 2}, {StatsWording::short_words, filled, 2},
+        {StatsWording::tiny_words, filled, 1},         {StatsWording::tiny_words, after_frame, 2},
+        {StatsWording::tiny_words, after_objects, 2},  {StatsWording::tiny_words, filled, 2},
     };
-    const Choice readable[] = {
-        {StatsWording::long_words, false, 1},  {StatsWording::long_words, true, 2},  {StatsWording::short_words, false, 1},
-        {StatsWording::short_words, true, 2},  {StatsWording::short_words, false, 2}, {StatsWording::tiny_words, false, 1},
-        {StatsWording::tiny_words, true, 2},   {StatsWording::tiny_words, false, 2},
-    };
-    const Words words[] = {measured(stats_words(stats, groups, StatsWording::long_words)),
-                           measured(stats_words(stats, groups, StatsWording::short_words)),
-                           measured(stats_words(stats, groups, StatsWording::tiny_words))};
+    // Sized for the widest numbers a tile shows for a day (6-digit frames, 2-digit counts): every
+    // tile of a grid gets the same type and line breaks, and they stay as frames count up.
+    TileStats widest = stats;
+    widest.stream = std::max(widest.stream, 10);
+    widest.frame = std::max<std::uint64_t>(widest.frame, 100000);
+    widest.counts.objects = std::max(widest.counts.objects, 10);
+    widest.counts.per_group.resize(groups.names.size());
+    for (int& n : widest.counts.per_group) n = std::max(n, 10);
+    const Words sizing[] = {measured(stats_words(widest, groups, StatsWording::long_words)),
+                            measured(stats_words(widest, groups, StatsWording::short_words)),
+                            measured(stats_words(widest, groups, StatsWording::tiny_words))};
     std::optional<Fit> fit;
     StatsWording wording = StatsWording::tiny_words;
     // Legible type with the longest words that allow it; smaller type only where no wording fits.
     for (double min_scale : {legible_text_scale, floor_scale}) {
-        for (const Choice& c : readable) {
-            fit = fit_words(words[static_cast<int>(c.wording)], c.split, c.max_lines, min_scale, max_scale, width, max_bar);
+        for (const Setting& setting : settings) {
+            fit = fit_words(sizing[static_cast<int>(setting.wording)], setting, min_scale, max_scale, width, max_bar);
             if (fit) {
-                wording = c.wording;
+                wording = setting.wording;
                 break;
             }
         }
         if (fit) break;
     }
-    const Words* chosen = &words[static_cast<int>(wording)];
+    // The words shown are no wider than those sized: they fit the same breaks.
+    const Words shown = measured(stats_words(stats, groups, wording));
+    const Words* chosen = &shown;
     Words kept;
     if (!fit) {
         // A tile too small for all words even in the tiny wording at the smallest type: the words
         // that fit, in order, on the lines that fit half the tile's height.
         kept.space = chosen->space;
-        kept.first_count = 0;
         const std::size_t max_lines = static_cast<std::size_t>(
             std::max(0, (tile.height / 2 - line_gap - 1) / line_metrics(floor_scale, 1).pitch()));
         std::size_t lines = max_lines ? 1 : 0;
@@ -312,9 +326,10 @@ std::vector<std::string> stats_words(const TileStats& stats, const ClassGroups& 
             for (std::size_t g = 0; g < groups.names.size(); ++g) words.push_back(plural(groups.names[g]) + "=" + count(g));
             break;
         case StatsWording::short_words:
-            words = {"#" + std::to_string(stats.stream), "Frame=" + std::to_string(stats.frame),
-                     "Obj=" + std::to_string(stats.counts.objects)};
-            for (std::size_t g = 0; g < groups.names.size(); ++g) words.push_back(abbreviated(groups.names[g], 3) + "=" + count(g));
+            // ':' is less than half as wide as '=' in this font: 200-pixel tiles (30 cameras on 1200x600) get these words.
+            words = {"#" + std::to_string(stats.stream), "Frame:" + std::to_string(stats.frame),
+                     "Obj:" + std::to_string(stats.counts.objects)};
+            for (std::size_t g = 0; g < groups.names.size(); ++g) words.push_back(abbreviated(groups.names[g], 3) + ":" + count(g));
             break;
         case StatsWording::tiny_words:
             words = {"#" + std::to_string(stats.stream), "F" + std::to_string(stats.frame), "O" + std::to_string(stats.counts.objects)};

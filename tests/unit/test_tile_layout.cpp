@@ -245,7 +245,7 @@ TEST(TileText, LongWordingIsTheStdoutLine) {
     EXPECT_EQ(joined(ss::stats_words(stats, config.groups, ss::StatsWording::long_words)),
               ss::frame_line(3, 302, objects, config.groups));
     EXPECT_EQ(joined(ss::stats_words(stats, config.groups, ss::StatsWording::short_words)),
-              "#3 Frame=302 Obj=10 Veh=1 Cyc=1 Per=8 Sig=0");
+              "#3 Frame:302 Obj:10 Veh:1 Cyc:1 Per:8 Sig:0");
     EXPECT_EQ(joined(ss::stats_words(stats, config.groups, ss::StatsWording::tiny_words)), "#3 F302 O10 V1 C1 P8 S0");
 }
 
@@ -256,7 +256,7 @@ TEST(TileText, FourCamerasOnTheDefaultOutputKeepTheOriginalLine) {
     const auto layout = ss::layout_tile({600, 300}, {768, 576}, &objects, stats_of(0, 302, objects, config), false, 0, config);
     ASSERT_EQ(layout.stats.size(), 1u);
     EXPECT_EQ(layout.stats[0].text, ss::frame_line(0, 302, objects, config.groups));
-    EXPECT_GE(layout.stats[0].scale, 0.45);
+    EXPECT_GE(layout.stats[0].scale, 0.4);
     EXPECT_LE(layout.stats[0].area.br().x, 600);
 }
 

@@ -32,7 +32,7 @@ struct TileStats {
 // The stats bar's words from longest to shortest; each entry is one word
 // (a field), lines break only between words.
 //   long:  Stream=0 Frame=302 Objects=5 Vehicles=0 Cycles=0 Persons=5 Signs=0  (the stdout line)
-//   short: #0 Frame=302 Obj=5 Veh=0 Cyc=0 Per=5 Sig=0
+//   short: #0 Frame:302 Obj:5 Veh:0 Cyc:0 Per:5 Sig:0
 //   tiny:  #0 F302 O5 V0 C0 P5 S0
 enum class StatsWording { long_words, short_words, tiny_words };
 std::vector<std::string> stats_words(const TileStats& stats, const ClassGroups& groups, StatsWording wording);
@@ -61,7 +61,7 @@ struct TileLayout {
     std::optional<PlacedText> notice;  // NO SIGNAL
 };
 
-// Type below this scale (cap height about 9 pixels) is hard to read after
+// Type below this scale (capitals about 9 pixels high) is hard to read after
 // encoding; the layout goes smaller only where a tile has no room otherwise.
 constexpr double legible_text_scale = 0.4;
 

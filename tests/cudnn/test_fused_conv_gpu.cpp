@@ -130,21 +130,18 @@ struct Problem {
         if (c.residual) put(dr, to_bytes(residual, c.type));
     }
 
-    // Runs `conv` on a fresh stream into a y prefilled with NaN bytes.
-    std::vector<float> run(FusedConv& conv) {
+    // Runs `conv` on `stream` into a y prefilled with NaN bytes.
+    std::vector<float> run(FusedConv& conv, cudaStream_t stream) {
         const std::size_t ybytes = static_cast<std::size_t>(c.shape.y_elements()) * element_size(c.type);
         DeviceMemory y(ybytes);
         DeviceMemory ws(conv.workspace_bytes());
         std::vector<std::uint8_t> out(ybytes);
         EXPECT_NE(y.p, nullptr);
         if (y.p == nullptr) return {};
-        cudaStream_t stream = nullptr;
-        EXPECT_EQ(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), cudaSuccess);
         EXPECT_EQ(cudaMemsetAsync(y.p, 0xFF, ybytes, stream), cudaSuccess);
         EXPECT_NO_THROW(conv.run(dx->p, dw->p, db ? db->p : nullptr, dr ? dr->p : nullptr, y.p, ws.p, stream));
         EXPECT_EQ(cudaMemcpyAsync(out.data(), y.p, ybytes, cudaMemcpyDeviceToHost, stream), cudaSuccess);
         EXPECT_EQ(cudaStreamSynchronize(stream), cudaSuccess);
-        (void)cudaStreamDestroy(stream);
         return from_bytes(out, c.type);
     }
 };
@@ -192,6 +189,9 @@ protected:
         std::string why;
         if (!available(&why)) GTEST_SKIP() << "no loadable cuDNN: " << why;
         ASSERT_CUDA(cudaSetDevice(devices.list[0].index));
+        // One stream for the whole test: a layer's handle keeps the stream it last
+        // ran on, so that stream must outlive the handle's later uses.
+        ASSERT_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
         try {
             handle_ = std::make_unique<Handle>();
         } catch (const std::exception& e) {
@@ -200,7 +200,11 @@ protected:
         std::cout << "on GPU " << devices.list[0].index << ": " << devices.list[0].name << ", cuDNN "
                   << runtime_version() << "\n";
     }
-    void TearDown() override { unsetenv("SLIPSTREAM_CUDNN_FORCE_UNFUSED"); }
+    void TearDown() override {
+        unsetenv("SLIPSTREAM_CUDNN_FORCE_UNFUSED");
+        handle_.reset();
+        if (stream_) (void)cudaStreamDestroy(stream_);
+    }
 
     std::unique_ptr<FusedConv> build(const Case& c, const std::string& name, const std::string& preferred = {}) {
         std::unique_ptr<FusedConv> conv;
@@ -224,12 +228,13 @@ protected:
         if (HasFatalFailure()) return nullptr;
         auto conv = build(c, name);
         if (!conv) return nullptr;
-        const auto got = p.run(*conv);
+        const auto got = p.run(*conv, stream_);
         EXPECT_EQ(compare(got, p.ref, tolerance(c, *conv), name), 0u);
         return conv;
     }
 
     std::unique_ptr<Handle> handle_;
+    cudaStream_t stream_ = nullptr;
 };
 
 TEST_F(FusedConvGpu, Conv3x3Stride1Pad1) {
@@ -283,7 +288,7 @@ TEST_F(FusedConvGpu, AsymmetricPadding) {
         GTEST_SKIP() << "asymmetric padding not supported by this cuDNN: " << what;
     }
     std::cout << "  " << conv->describe() << "\n";
-    EXPECT_EQ(compare(p.run(*conv), p.ref, tolerance(c, *conv), "asym"), 0u);
+    EXPECT_EQ(compare(p.run(*conv, stream_), p.ref, tolerance(c, *conv), "asym"), 0u);
 }
 
 TEST_F(FusedConvGpu, EachActivation) {
@@ -380,8 +385,8 @@ TEST_F(FusedConvGpu, ChoiceRoundTrip) {
     EXPECT_EQ(second->fused(), first->fused());
     EXPECT_EQ(second->workspace_bytes(), first->workspace_bytes());
 
-    const auto a = p.run(*first);
-    const auto b = p.run(*second);
+    const auto a = p.run(*first, stream_);
+    const auto b = p.run(*second, stream_);
     EXPECT_EQ(compare(a, p.ref, 1e-2, "tuned"), 0u);
     ASSERT_EQ(a.size(), b.size());
     EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0) << "same plan, different results";
@@ -412,8 +417,7 @@ TEST_F(FusedConvGpu, CapturedInCudaGraph) {
         ASSERT_TRUE(conv);
         const std::size_t ybytes = static_cast<std::size_t>(c.shape.y_elements()) * 2;
         DeviceMemory y(ybytes), ws(conv->workspace_bytes());
-        cudaStream_t stream = nullptr;
-        ASSERT_CUDA(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+        cudaStream_t stream = stream_;
         ASSERT_CUDA(cudaMemsetAsync(y.p, 0xFF, ybytes, stream));
         ASSERT_CUDA(cudaStreamSynchronize(stream));
         cudaGraph_t graph = nullptr;
@@ -433,7 +437,6 @@ TEST_F(FusedConvGpu, CapturedInCudaGraph) {
         ASSERT_CUDA(cudaStreamSynchronize(stream));
         (void)cudaGraphExecDestroy(exec);
         (void)cudaGraphDestroy(graph);
-        (void)cudaStreamDestroy(stream);
         EXPECT_EQ(compare(from_bytes(out, DataType::f16), p.ref, 1e-2, "graph"), 0u);
     }
 }
@@ -452,7 +455,7 @@ TEST_F(FusedConvGpu, NoWorkspaceAllowed) {
     }
     std::cout << "  " << conv->describe() << "\n";
     EXPECT_EQ(conv->workspace_bytes(), 0u);
-    EXPECT_EQ(compare(p.run(*conv), p.ref, 1e-2, "nows"), 0u);
+    EXPECT_EQ(compare(p.run(*conv, stream_), p.ref, 1e-2, "nows"), 0u);
 }
 
 TEST_F(FusedConvGpu, RunRejectsBadPointers) {

@@ -69,7 +69,10 @@ public:
     Handle(const Handle&) = delete;
     Handle& operator=(const Handle&) = delete;
 
-    // Host-only (capturable); does nothing when `stream` is already set.
+    // Host-only (capturable); does nothing when `stream` is already set. The
+    // handle keeps the stream it was last given (FusedConv::run sets it, a
+    // FusedConv's construction gives it back): that stream must outlive the
+    // handle's later uses, or cuDNN works on a destroyed stream.
     void set_stream(cudaStream_t stream);
     cudaStream_t stream() const { return stream_; }
     cudnnContext* get() const { return handle_; }

@@ -7,6 +7,7 @@ live in files under a private folder (never the test's log folder, never a
 command line); logs and the messages received go to the log folder."""
 import getpass
 import os
+import signal
 import socket
 import subprocess
 import threading
@@ -41,6 +42,13 @@ class Broker:
             except OSError:
                 time.sleep(0.1)
         raise AssertionError(f"mosquitto did not listen on port {self.port} within {timeout}s")
+
+    def pause(self):
+        """SIGSTOP: connections stay open, nothing is read or answered (a hung broker)."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
 
     def kill(self):
         """SIGKILL: no goodbye to anyone, as a crashed or unplugged broker."""

@@ -13,7 +13,9 @@
    sends the counts again (the broker lost them) and messages flow.
 4. SIGTERM: exit 0, "offline" published and every track seen new ends.
 5. Started while the broker is down, slipstream connects once it is up;
-   killed with SIGKILL, the broker publishes its last will: offline.
+   the broker stopped (SIGSTOP) for a while: the camera keeps its rate and
+   messages flow again once it goes on; slipstream killed with SIGKILL: the
+   broker publishes its last will, offline.
 The password never appears in slipstream's output."""
 import json
 import os
@@ -261,18 +263,42 @@ def main(camsim_bin, slipstream_bin):
         assert summary and " 0 dropped" not in summary[0], f"the summary should count the dropped messages: {summary}"
         print(summary[0])
 
-        # 5. Broker down at start; then the last will when slipstream dies.
+        # 5. Broker down at start; a broker that stops answering (SIGSTOP: the
+        # connection stays open, nothing is read); then the last will when slipstream dies.
         broker.kill()
-        slip2 = harness.start_slipstream(slipstream_bin, inputs[:1], harness.free_port(), ["--show-frames", "no"],
+        metadata2 = harness.artifact("metadata-2.jsonl", slipstream_bin)
+        slip2 = harness.start_slipstream(slipstream_bin, inputs[:1], harness.free_port(),
+                                         ["--show-frames", "no", "--metadata", metadata2, "--mqtt-frames"],
                                          env_extra={"MQTT_URL": url, "MQTT_PREFIX": PREFIX})
         slip2.wait_for(lambda p: any("MQTT: cannot connect" in l for l in p.stderr()), 20, "the cannot-connect warning")
         broker.start()
-        sub = mqttlib.Subscriber(folder, private, "sub-will", broker_port, USER, PASSWORD, PREFIX + "/available")
+        sub = mqttlib.Subscriber(folder, private, "sub-stall", broker_port, USER, PASSWORD, PREFIX + "/#")
         subs.append(sub)
-        sub.wait_for(lambda msgs: any(m[3] == "online" for m in msgs), 30, "online once the broker is up")
+        sub.wait_for(lambda msgs: any(m[2] == PREFIX + "/available" and m[3] == "online" for m in msgs)
+                     and len(sub.on(PREFIX + "/0/frames")) >= 20, 30, "online and frame lines once the broker is up")
+        meta2 = Metadata(metadata2)
+        meta2.read()
+        normal_from = time.monotonic()
+        while time.monotonic() - normal_from < OUTAGE_SECONDS:
+            time.sleep(0.5)
+            meta2.read()
+        stalled_at = time.monotonic()
+        broker.pause()
+        while time.monotonic() - stalled_at < OUTAGE_SECONDS:
+            time.sleep(0.5)
+            meta2.read()
+        resumed_at = time.monotonic()
+        broker.resume()
+        fps = CAMERAS[0][3]
+        rate = (meta2.lines_at(resumed_at, 0) - meta2.lines_at(stalled_at, 0)) / (resumed_at - stalled_at)
+        normal = (meta2.lines_at(stalled_at, 0) - meta2.lines_at(normal_from, 0)) / (stalled_at - normal_from)
+        print(f"camera 0: {rate:.1f} frames/s in the metadata while the broker was stopped, {normal:.1f} before")
+        assert rate >= min(0.8 * fps, 0.85 * normal), f"camera 0 fell to {rate:.1f} frames/s while the broker was stopped"
+        sub.wait_for(lambda msgs: sum(1 for m in msgs if m[2] == PREFIX + "/0/frames" and m[0] > resumed_at) >= 20, 30,
+                     "frame lines again once the broker answers")
         slip2.proc.send_signal(signal.SIGKILL)
         slip2.proc.wait()
-        sub.wait_for(lambda msgs: msgs[-1][3] == "offline", 10, "the last will (offline) after SIGKILL")
+        sub.wait_for(lambda msgs: sub.on(PREFIX + "/available")[-1][3] == "offline", 10, "the last will (offline) after SIGKILL")
         print("last will: offline published by the broker after SIGKILL")
 
         output = "\n".join(slip.stdout() + slip.stderr() + slip2.stdout() + slip2.stderr())

@@ -140,8 +140,9 @@ void place_stats(TileLayout& layout, cv::Size tile, const TileStats& stats, cons
         {StatsWording::tiny_words, filled, 1},         {StatsWording::tiny_words, after_frame, 2},
         {StatsWording::tiny_words, after_objects, 2},  {StatsWording::tiny_words, filled, 2},
     };
-    // Sized for the widest numbers a tile shows for a day (6-digit frames, 2-digit counts): every
-    // tile of a grid gets the same type and line breaks, and they stay as frames count up.
+    // Sized for the widest numbers a tile shows for hours (6-digit frames: over 9 hours at 30 fps;
+    // 2-digit counts): every tile of a grid gets the same type and line breaks, and they stay as
+    // frames count up.
     TileStats widest = stats;
     widest.stream = std::max(widest.stream, 10);
     widest.frame = std::max<std::uint64_t>(widest.frame, 100000);

@@ -5,6 +5,7 @@ RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends sudo ca
 WORKDIR /opt/slipstream
 COPY . .
 RUN ./setup.sh --no-run
-EXPOSE 8554
+# RTSP output, and the HTTP API (cameras added at run time, /livez, /readyz)
+EXPOSE 8554 9000
 # Point RTSPINPUT at your cameras: docker run -e RTSPINPUT=rtsp://cam/stream -p 8554:8554 slipstream
 ENTRYPOINT ["./build/app/slipstream/slipstream"]

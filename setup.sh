@@ -31,6 +31,7 @@ packages=(
   libgtest-dev googletest ffmpeg opencv-doc
   debootstrap xz-utils libonnx-dev libprotobuf-dev
   libsoup-3.0-dev libjson-glib-dev libmosquitto-dev mosquitto mosquitto-clients chromium
+  python3-yaml
 )
 missing=()
 for p in "${packages[@]}"; do

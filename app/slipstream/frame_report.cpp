@@ -124,7 +124,8 @@ void FrameReport::report(GstBuffer* batch, GstClockTime now) {
         // One line per frame a camera sent, not per output tick that repeats it.
         if (!f.is_new()) continue;
         if (show_frames_) {
-            text_ += ss::frame_line(static_cast<int>(i), f.frame->number, f.objects, detector.groups) + "\n";
+            // Streams are named by their source id, which stays theirs while others join and leave.
+            text_ += ss::frame_line(static_cast<int>(f.source_id), f.frame->number, f.objects, detector.groups) + "\n";
         }
         if (!wants_line && !mqtt_) continue;
         // Boxes in the camera's pixels, as the metadata and MQTT tell them.
@@ -141,7 +142,7 @@ void FrameReport::report(GstBuffer* batch, GstClockTime now) {
                           "{\"stream\":%zu,\"frame\":%" G_GUINT64_FORMAT ",\"pts\":%.3f,\"latency_ms\":%.1f,"
                           "\"stages_ms\":{\"receive\":%.1f,\"mux_wait\":%.1f,\"detection\":%.1f,\"tracking\":%.1f},"
                           "\"width\":%d,\"height\":%d,\"detected\":%s,\"objects\":[",
-                          i, f.frame->number, pts, latency, stages[0], stages[1], stages[2], stages[3],
+                          static_cast<std::size_t>(f.source_id), f.frame->number, pts, latency, stages[0], stages[1], stages[2], stages[3],
                           f.frame->source_width, f.frame->source_height,
                           f.detected && f.detected_frame == f.frame->number ? "true" : "false");
             line += head;

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "console.hpp"
+#include "slipstream/uri.hpp"
 
 namespace slipstream {
 
@@ -85,20 +86,23 @@ struct Input::BinContext {
     std::atomic<bool> no_video{false};  // all streams known, none of them video
 };
 
-std::shared_ptr<Input> Input::create(int index, const std::string& uri, const Host& host) {
-    return std::shared_ptr<Input>(new Input(index, uri, host));
+std::shared_ptr<Input> Input::create(int index, const std::string& uri, const Host& host, const std::string& camera_id,
+                                     const std::string& name) {
+    return std::shared_ptr<Input>(new Input(index, uri, host, camera_id, name));
 }
 
-Input::Input(int index, const std::string& uri, const Host& host)
-    : host_(host), index_(index), address_(parse_input_address(uri)),
-      backoff_(host.options->reconnect_initial, host.options->reconnect_max) {
-    gchar* name = g_strdup_printf("sink_%d", index_);
-    mux_pad_ = gst_element_request_pad_simple(host_.mux, name);
-    g_free(name);
+Input::Input(int index, const std::string& uri, const Host& host, const std::string& camera_id, const std::string& name)
+    : host_(host), index_(index), camera_id_(camera_id.empty() ? std::to_string(index) : camera_id), name_(name),
+      address_(parse_input_address(uri)), backoff_(host.options->reconnect_initial, host.options->reconnect_max) {
+    if (host_.stats) counters_ = host_.stats->open(static_cast<guint>(index_));
+    gchar* pad_name = g_strdup_printf("sink_%d", index_);
+    mux_pad_ = gst_element_request_pad_simple(host_.mux, pad_name);
+    g_free(pad_name);
 }
 
 Input::~Input() {
     stop();
+    if (host_.stats) host_.stats->close(static_cast<guint>(index_));
     if (mux_pad_) {
         gst_element_release_request_pad(host_.mux, mux_pad_);
         gst_object_unref(mux_pad_);
@@ -142,12 +146,15 @@ void Input::show_format(const GstCaps* caps) {
     GstVideoInfo video;
     if (!gst_video_info_from_caps(&video, caps)) return;
     std::string codec;
+    const double fps = video.fps_d ? static_cast<double>(video.fps_n) / video.fps_d : 0;
     {
         std::lock_guard lock(codec_mutex_);
         codec = codec_.empty() ? "raw" : codec_;
+        width_ = video.width;
+        height_ = video.height;
+        nominal_fps_ = fps;
     }
     char line[256];
-    const double fps = video.fps_d ? static_cast<double>(video.fps_n) / video.fps_d : 0;
     std::snprintf(line, sizeof line, "Input %d: %s %dx%d%s", index_, codec.c_str(), video.width, video.height,
                   fps > 0 ? (" @ " + seconds_text(fps).substr(0, seconds_text(fps).size() - 1) + " fps").c_str() : "");
     std::string where;
@@ -317,6 +324,7 @@ void Input::create_bin() {
             if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
                 input->last_frame_us_ = g_get_monotonic_time();
                 input->got_frame_since_start_ = true;
+                if (input->counters_) ++input->counters_->frames_received;
                 return GST_PAD_PROBE_OK;
             }
             GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
@@ -429,7 +437,9 @@ void Input::schedule_retry(const InputFailure& failure) {
     if (stopped_) return;
     const bool had_frame = got_frame_since_start_;
     const std::string& reason = failure.reason;  // masked by the console
+    last_failure_ = ss::mask_credentials_in_text(reason);
     if (had_frame) {
+        if (counters_) ++counters_->reconnects;
         backoff_.reset();  // it worked until now: retry soon
         dropped_at_us_ = g_get_monotonic_time();
         console::note(who() + ": dropped: " + reason + "; reconnecting in " + seconds_text(backoff_.upcoming()));
@@ -537,6 +547,31 @@ void Input::watch(gint64 now) {
     } else if (now - started_at_us_ > first_frame_within_us) {
         fail(generation_, InputFailure::because("no video after " + std::to_string(first_frame_within_us / G_USEC_PER_SEC) + " s"));
     }
+}
+
+InputStatus Input::status(gint64 now_us) const {
+    InputStatus s;
+    s.index = index_;
+    s.camera_id = camera_id_;
+    s.name = name_;
+    s.masked_url = address_.masked;
+    s.counters = counters_;
+    {
+        std::lock_guard lock(codec_mutex_);
+        s.codec = codec_;
+        s.width = width_;
+        s.height = height_;
+        s.nominal_fps = nominal_fps_;
+    }
+    if (bin_) {
+        s.state = got_frame_since_start_ ? "playing" : "connecting";
+    } else {
+        // Waiting for a retry (or a probe finding the camera back).
+        s.state = ever_had_frame_ ? "reconnecting" : "failed";
+        s.reason = last_failure_;
+        if (retry_timer_) s.next_retry_s = std::max(0.0, static_cast<double>(retry_at_us_ - now_us) / G_USEC_PER_SEC);
+    }
+    return s;
 }
 
 }  // namespace slipstream

@@ -24,6 +24,7 @@
 #include <mutex>
 #include <string>
 
+#include "camera_stats.hpp"
 #include "connect_probe.hpp"
 #include "decode_path.hpp"
 #include "input_address.hpp"
@@ -32,6 +33,23 @@
 #include "slipstream/reconnect_backoff.hpp"
 
 namespace slipstream {
+
+// Where an input stands, for the API and metrics (credentials masked).
+struct InputStatus {
+    int index = 0;               // its mux pad, and "stream" in the metadata
+    std::string camera_id, name;
+    std::string masked_url;
+    // connecting: an attempt runs, no frame yet; playing: frames arrive;
+    // reconnecting: it had video, dropped, waits to retry; failed: never had
+    // video, waits to retry. `reason` and `next_retry_s` go with the last two.
+    std::string state;
+    std::string reason;
+    double next_retry_s = -1;
+    std::string codec;           // empty until the decoder is known
+    int width = 0, height = 0;   // as decoded
+    double nominal_fps = 0;      // as the stream says
+    std::shared_ptr<const CameraCounters> counters;  // null without CameraStats
+};
 
 class Input : public std::enable_shared_from_this<Input> {
 public:
@@ -42,10 +60,13 @@ public:
         const Options* options;
         const DecodePath* decode;  // where its frames decode (the GPU path, or the CPU)
         std::function<void(const std::string&)> on_fatal;  // --require-all and an input failed at start
+        CameraStats* stats = nullptr;  // counts each input's frames; may be null
     };
 
-    // Requests the input's mux pad ("sink_<index>").
-    static std::shared_ptr<Input> create(int index, const std::string& uri, const Host& host);
+    // Requests the input's mux pad ("sink_<index>"). camera_id: how the API names
+    // it (empty: its index); name: for people (empty: none).
+    static std::shared_ptr<Input> create(int index, const std::string& uri, const Host& host, const std::string& camera_id = {},
+                                         const std::string& name = {});
     ~Input();  // stop(), and the mux pad given back
 
     // Says which input this is and makes its first attempt, which runs once the pipeline plays.
@@ -60,11 +81,13 @@ public:
     void stop();
 
     int index() const { return index_; }
+    const std::string& camera_id() const { return camera_id_; }
+    InputStatus status(gint64 now_us) const;
 
 private:
     struct BinContext;
 
-    Input(int index, const std::string& uri, const Host& host);
+    Input(int index, const std::string& uri, const Host& host, const std::string& camera_id, const std::string& name);
     std::string who() const { return "input " + std::to_string(index_) + " (" + address_.masked + ")"; }
     FailureContext failure_context() const { return {address_.network(), address_.has_login, address_.where()}; }
 
@@ -82,7 +105,9 @@ private:
 
     Host host_;
     int index_;
+    std::string camera_id_, name_;
     InputAddress address_;
+    std::shared_ptr<CameraCounters> counters_;  // from host_.stats, or null
     GstPad* mux_pad_ = nullptr;
     GstElement* bin_ = nullptr;       // the current attempt; none while waiting to retry
     guint generation_ = 0;            // of the current attempt: late news of an older one is ignored
@@ -101,10 +126,13 @@ private:
     gint64 dropped_at_us_ = 0;        // when it was last seen failing (for the "back after" line)
     gint64 started_at_us_ = 0;        // when the current attempt started
     std::string last_warning_;        // of the current attempt: may explain a following end of stream
+    std::string last_failure_;        // why the last attempt ended (masked), for the status
     std::atomic<gint64> last_frame_us_{0};
     std::atomic<bool> got_frame_since_start_{false};
-    std::mutex codec_mutex_;
+    mutable std::mutex codec_mutex_;
     std::string codec_;               // from the decoder's input caps
+    int width_ = 0, height_ = 0;      // decoded, from the decoder's output caps
+    double nominal_fps_ = 0;
 };
 
 }  // namespace slipstream

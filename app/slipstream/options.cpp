@@ -156,6 +156,18 @@ std::vector<OptionSpec> pipeline_options(Options& o, bool& inputs_replace) {
          [&o](const std::string&) { return o.mqtt_frames = true, true; }},
         {"--mqtt-queue", "MQTT_QUEUE", "MESSAGES", "messages held for a slow or absent broker before dropping (default 1000)",
          integer(o.mqtt_queue, 1, 1000000)},
+        {"--api-port", "API_PORT", "PORT", "HTTP API port, on the --bind address (default 9000; 0: no API)",
+         [&o](const std::string& v) { return o.api_port_given = true, parse_int(v, 0, 65535, o.api_port); }},
+        {"--api-token", "API_TOKEN", "TOKEN", "API requests (all but /livez and /readyz) need 'Authorization: Bearer TOKEN'",
+         non_empty_text(o.api_token)},
+        {"--api-token-file", "API_TOKEN_FILE", "FILE", "read the API token from a file (its first line)",
+         [&o](const std::string& v) {
+             std::ifstream in(v);
+             std::string line;
+             if (!in || !std::getline(in, line) || trim(line).empty()) return false;
+             o.api_token = trim(line);
+             return true;
+         }},
         {"--require-all", nullptr, nullptr, "exit non-zero when any input fails at start",
          [&o](const std::string&) { return o.require_all = true, true; }},
     };
@@ -185,7 +197,7 @@ std::string read_environment(const std::vector<OptionSpec>& options) {
         const char* value = std::getenv(s.env);
         if (!value || !*value) continue;
         if (!s.apply(value)) {
-            const bool secret = std::string(s.env).find("PASSWORD") != std::string::npos;
+            const bool secret = std::string(s.env).find("PASSWORD") != std::string::npos || std::string(s.env) == "API_TOKEN";
             return std::string(s.env) + "=" + (secret ? "***" : shown_value(value)) + " is not valid: expected " +
                    s.value_name;
         }
@@ -223,7 +235,7 @@ std::string read_arguments(const std::vector<OptionSpec>& options, int argc, cha
             value = argv[++i];
         }
         if (!match->apply(value)) {
-            const bool secret = arg.find("password") != std::string::npos && arg != "--rtsp-password-file";
+            const bool secret = (arg.find("password") != std::string::npos && arg != "--rtsp-password-file") || arg == "--api-token";
             return match->flag + " " + (secret ? "***" : "'" + shown_value(value) + "'") + " is not valid: expected " +
                    match->value_name;
         }
@@ -272,7 +284,10 @@ ParseResult parse_options(int argc, char** argv) {
         result.exit_now = true;
         return result;
     }
-    if (o.inputs.empty()) return fail("no inputs: set RTSPINPUT=rtsp://camera/stream[,...] or pass --input URI");
+    // With the API on, cameras can come later (POST /api/v1/stream/add).
+    if (o.inputs.empty() && o.api_port == 0) {
+        return fail("no inputs: set RTSPINPUT=rtsp://camera/stream[,...] or pass --input URI, or turn the HTTP API on (--api-port N) to add cameras later");
+    }
     if (!o.mqtt_url.empty()) {
         std::string why;
         o.mqtt = mqtt::parse_broker_url(o.mqtt_url, &why);

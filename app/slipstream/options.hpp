@@ -44,6 +44,9 @@ struct Options {
     double reconnect_initial = 1.0, reconnect_max = 10.0;  // seconds
     GpuChoice gpu;
     int rtsp_latency_ms = 200;        // jitter buffer of each input (rtspsrc's default of 2 s is far too long)
+    int api_port = 9000;              // HTTP API (DeepStream's REST port); 0 = no API
+    bool api_port_given = false;      // set by --api-port or API_PORT: failing to listen there is fatal
+    std::string api_token;            // when set, API requests need "Authorization: Bearer <token>"
     std::string mqtt_url;                     // --mqtt as given; empty = no MQTT
     std::optional<mqtt::BrokerAddress> mqtt;  // read from mqtt_url: events and counts go to this broker
     std::string mqtt_prefix = "slipstream";   // first topic level(s)

@@ -13,12 +13,14 @@
 #include <cstring>
 #include <memory>
 
+#include "camera_stats.hpp"
 #include "commands.hpp"
 #ifdef SS_HAVE_CUDA
 #include "cudascale/shared_context.hpp"
 #endif
 #include "console.hpp"
 #include "frame_report.hpp"
+#include "http_server.hpp"
 #include "meta/running_time.hpp"
 #include "mqtt/mosquitto_client.hpp"
 #include "mqtt/mqtt_report.hpp"
@@ -32,6 +34,7 @@
 #include "slipstream/log.hpp"
 #include "slipstream/tracker.hpp"
 #include "sources.hpp"
+#include "stream_api.hpp"
 
 namespace slipstream {
 namespace {
@@ -49,7 +52,9 @@ struct App {
     GstElement* tiler = nullptr;
     GstElement* encoder = nullptr;
     GstElement* sink = nullptr;
+    CameraStats camera_stats;  // before sources, whose inputs count into it
     std::unique_ptr<Sources> sources;
+    std::unique_ptr<HttpServer> api;  // after sources: its routes use them
     std::unique_ptr<RtspOutput> output;
     std::unique_ptr<mqtt::MosquittoClient> mqtt_client;  // --mqtt: the broker connection
     std::unique_ptr<mqtt::MqttReport> mqtt_report;       // frames -> its messages
@@ -91,7 +96,9 @@ void print_status(App& app, const char* label) {
     const guint64 base_frames = summary ? 0 : app.last_output_frames;
     const DetectionCounts base = summary ? DetectionCounts{} : app.last_counts;
     const guint64 detected = counts.detected - base.detected, on_time = counts.on_time - base.on_time;
-    const double cameras = static_cast<double>(std::max<std::size_t>(1, app.options.inputs.size()));
+    // Cameras come and go through the API: count those there now.
+    const std::size_t camera_count = app.sources ? app.sources->size() : app.options.inputs.size();
+    const double cameras = static_cast<double>(std::max<std::size_t>(1, camera_count));
     gdouble deadline = 0;
     g_object_get(app.infer, "deadline", &deadline, nullptr);
     // "on their own frame": boxes that went out with the very frame they were found in.
@@ -199,6 +206,7 @@ void build_pipeline(App& app, const ss::InferConfig& config, DecodePath& decode)
 
     GstPad* tiler_sink = gst_element_get_static_pad(app.tiler, "sink");
     app.report->attach(tiler_sink);
+    app.camera_stats.attach(tiler_sink);
     gst_object_unref(tiler_sink);
     GstPad* encoder_sink = gst_element_get_static_pad(app.encoder, "sink");
     app.report->attach_encoder(encoder_sink);
@@ -271,6 +279,20 @@ std::string start_mqtt(App& app) {
         [client = app.mqtt_client.get()](mqtt::Message m) { client->publish(std::move(m)); });
     app.mqtt_client->on_connected([report = app.mqtt_report.get()] { report->resend_counts(); });
     return app.mqtt_client->start();
+}
+
+// The HTTP server with the stream API and health routes; the error, or empty.
+std::string start_api(App& app) {
+    auto server = std::make_unique<HttpServer>();
+    server->require_token(app.options.api_token);
+    add_stream_api(*server, *app.sources, app.camera_stats, [&app] {
+        GstState state = GST_STATE_NULL;
+        gst_element_get_state(app.pipeline, &state, nullptr, 0);
+        return state == GST_STATE_PLAYING;
+    });
+    if (std::string error = server->listen(app.options.bind_address, app.options.api_port); !error.empty()) return error;
+    app.api = std::move(server);
+    return {};
 }
 
 void route_core_logs() {
@@ -364,7 +386,17 @@ int run_pipeline_command(int argc, char** argv) {
     app.sources = std::make_unique<Sources>(app.pipeline, app.mux, o, decode.path, [&app](const std::string&) {
         app.exit_code = 1;
         g_main_loop_quit(app.loop);
-    });
+    }, &app.camera_stats);
+    if (o.api_port > 0) {
+        if (const std::string error = start_api(app); !error.empty()) {
+            // A port asked for, or the only way to get cameras, must work; the default one may be taken.
+            if (o.api_port_given || o.inputs.empty()) {
+                console::error(error);
+                return 2;
+            }
+            console::warn(error);
+        }
+    }
     app.sources->start();
     if (gst_element_set_state(app.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
         // The bus holds the reason (e.g. the model failed to load); show it.
@@ -380,7 +412,10 @@ int run_pipeline_command(int argc, char** argv) {
         gst_element_set_state(app.pipeline, GST_STATE_NULL);
         return 1;
     }
-    console::say("Output: " + app.output->uri(o.ip_address.empty() ? lan_address() : o.ip_address));
+    const std::string shown_host = o.ip_address.empty() ? lan_address() : o.ip_address;
+    if (app.api) console::say("API: " + app.api->url(shown_host) + "/api/v1/stream/get-stream-info");
+    if (o.inputs.empty()) console::say("No cameras yet: add them with POST /api/v1/stream/add");
+    console::say("Output: " + app.output->uri(shown_host));
 
     auto quit = +[](gpointer data) -> gboolean {
         g_main_loop_quit(static_cast<App*>(data)->loop);
@@ -403,6 +438,7 @@ int run_pipeline_command(int argc, char** argv) {
     g_source_remove(sigint);
     g_source_remove(sigterm);
     if (duration) g_source_remove(duration);
+    app.api.reset();  // no request may add a camera while the pipeline stops
     app.sources->stop();
     gst_element_set_state(app.pipeline, GST_STATE_NULL);
     app.sources.reset();

@@ -9,8 +9,8 @@ constexpr guint watch_every_ms = 500;
 }  // namespace
 
 Sources::Sources(GstElement* pipeline, GstElement* mux, const Options& options, const DecodePath& decode,
-                 std::function<void(const std::string&)> on_fatal)
-    : options_(options), decode_(decode), host_{pipeline, mux, &options_, &decode_, std::move(on_fatal)} {
+                 std::function<void(const std::string&)> on_fatal, CameraStats* stats)
+    : options_(options), decode_(decode), host_{pipeline, mux, &options_, &decode_, std::move(on_fatal), stats} {
     // The mux pads of the configured inputs exist before the pipeline starts.
     for (const auto& uri : options_.inputs) inputs_.push_back(make_input(uri));
 }
@@ -20,15 +20,17 @@ Sources::~Sources() {
     inputs_.clear();  // gives the mux pads back
 }
 
-std::shared_ptr<Input> Sources::make_input(const std::string& uri) { return Input::create(next_index_++, uri, host_); }
+std::shared_ptr<Input> Sources::make_input(const std::string& uri, const std::string& camera_id, const std::string& name) {
+    return Input::create(next_index_++, uri, host_, camera_id, name);
+}
 
 void Sources::start() {
     for (auto& input : inputs_) input->start();
     watchdog_id_ = g_timeout_add(watch_every_ms, &Sources::watchdog, this);
 }
 
-int Sources::add(const std::string& uri) {
-    auto input = make_input(uri);
+int Sources::add(const std::string& uri, const std::string& camera_id, const std::string& name) {
+    auto input = make_input(uri, camera_id, name);
     inputs_.push_back(input);
     if (stopping_) return input->index();
     input->start();
@@ -43,6 +45,20 @@ bool Sources::remove(int index) {
     inputs_.erase(it);
     input->stop();
     return true;  // the last reference goes here: the mux pad is given back
+}
+
+int Sources::find(const std::string& camera_id) const {
+    for (const auto& input : inputs_) {
+        if (input->camera_id() == camera_id) return input->index();
+    }
+    return -1;
+}
+
+std::vector<InputStatus> Sources::statuses() const {
+    std::vector<InputStatus> out;
+    const gint64 now = g_get_monotonic_time();
+    for (const auto& input : inputs_) out.push_back(input->status(now));
+    return out;
 }
 
 void Sources::stop() {
@@ -72,6 +88,7 @@ gboolean Sources::watchdog(gpointer data) {
     auto* self = static_cast<Sources*>(data);
     const gint64 now = g_get_monotonic_time();
     for (const auto& input : self->inputs_) input->watch(now);
+    if (self->host_.stats) self->host_.stats->sample(now);
     return G_SOURCE_CONTINUE;
 }
 

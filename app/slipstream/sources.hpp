@@ -18,8 +18,9 @@ namespace slipstream {
 class Sources {
 public:
     // on_fatal: called (in the main loop) when --require-all is set and an input failed at start.
+    // stats: where each input's frames are counted (may be null); sampled by the watchdog.
     Sources(GstElement* pipeline, GstElement* mux, const Options& options, const DecodePath& decode,
-            std::function<void(const std::string&)> on_fatal);
+            std::function<void(const std::string&)> on_fatal, CameraStats* stats = nullptr);
     ~Sources();
     Sources(const Sources&) = delete;
     Sources& operator=(const Sources&) = delete;
@@ -27,7 +28,13 @@ public:
     // Starts the inputs of the options; they run once the pipeline reaches PLAYING.
     void start();
     // Adds an input, also while the pipeline plays; returns its index (its mux pad is sink_<index>).
-    int add(const std::string& uri);
+    // camera_id: the API's name for it (empty: the index); the caller keeps ids unique.
+    int add(const std::string& uri, const std::string& camera_id = {}, const std::string& name = {});
+    // The index of the input with this camera id, or -1.
+    int find(const std::string& camera_id) const;
+    // Every input's status, in the order they were added.
+    std::vector<InputStatus> statuses() const;
+    std::size_t size() const { return inputs_.size(); }
     // Stops an input, disposes of its bin and gives its mux pad back, also while
     // the pipeline plays. False when there is no such input.
     bool remove(int index);
@@ -38,7 +45,7 @@ public:
     void stop();
 
 private:
-    std::shared_ptr<Input> make_input(const std::string& uri);
+    std::shared_ptr<Input> make_input(const std::string& uri, const std::string& camera_id = {}, const std::string& name = {});
     static gboolean watchdog(gpointer self);
 
     Options options_;  // outlives the inputs, which read it

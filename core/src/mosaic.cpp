@@ -1,6 +1,8 @@
 #include "slipstream/mosaic.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 
 #include <opencv2/imgproc.hpp>
 
@@ -28,6 +30,20 @@ bool same_objects(const Detections& a, const Detections& b) {
 // As the NO SIGNAL text ("%.0f") shows it: printf rounds in the current mode, as nearbyint does.
 long shown_seconds(const TileContent& tile) {
     return tile.no_signal ? static_cast<long>(std::nearbyint(tile.seconds_since_frame)) : 0;
+}
+
+// A pipeline may run without cameras (they come later, through the API): say so.
+void draw_no_cameras(cv::Mat& canvas) {
+    const std::string lines[] = {"No cameras", "add one: POST /api/v1/stream/add"};
+    const double scale = std::max(0.5, canvas.cols / 1200.0);
+    int y = canvas.rows / 2 - static_cast<int>(30 * scale);
+    for (const std::string& line : lines) {
+        int baseline = 0;
+        const cv::Size size = cv::getTextSize(line, cv::FONT_HERSHEY_SIMPLEX, scale, 2, &baseline);
+        cv::putText(canvas, line, {(canvas.cols - size.width) / 2, y}, cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(200, 200, 200), 2,
+                    cv::LINE_AA);
+        y += size.height + static_cast<int>(30 * scale);
+    }
 }
 
 }  // namespace
@@ -63,6 +79,7 @@ void Mosaic::update(cv::Size size, const std::vector<TileContent>& tiles, const 
         i420_.create(size.height * 3 / 2, size.width, CV_8UC1);
         // Cells past the last source are drawn by no tile.
         canvas_.setTo(empty_cell);
+        if (n == 0) draw_no_cameras(canvas_);
         drawn_.assign(static_cast<std::size_t>(n), Drawn{});
         convert_area(cv::Rect(0, 0, size.width, size.height));
     }

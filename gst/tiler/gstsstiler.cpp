@@ -78,7 +78,7 @@ static void render(const Settings& settings, cv::Size size, State& st, const SsB
         tile.no_signal = f.state == SourceState::no_signal;
         tile.seconds_since_frame = static_cast<double>(f.since_last_frame) / GST_SECOND;
         if (settings.show_stats) {
-            tile.stats = ss::TileStats{i, f.frame ? f.frame->number : 0, ss::count_groups(f.objects, detector.groups)};
+            tile.stats = ss::TileStats{static_cast<int>(f.source_id), f.frame ? f.frame->number : 0, ss::count_groups(f.objects, detector.groups)};
         }
     }
     st.mosaic.update(size, tiles, detector);

@@ -173,6 +173,8 @@ def start_camsim(camsim, port, codecs, widths, heights, fps, count, files=(SAMPL
 def start_slipstream(slipstream, inputs, port, extra=(), env_extra=None):
     env = dict(os.environ)
     env["RTSPINPUT"] = ",".join(inputs)
+    # Tests run side by side: no HTTP API on the default port unless a test asks (--api-port).
+    env.setdefault("API_PORT", "0")
     env.update(env_extra or {})
     p = Process([slipstream, "--port", str(port), "--ip", "127.0.0.1", *extra], env=env, name="slipstream")
     p.wait_for(lambda p: any(l.startswith("Output:") for l in p.stdout()), 60, "the Output: line")

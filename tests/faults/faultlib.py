@@ -130,6 +130,8 @@ class Slipstream:
         self.inputs = list(inputs)
         env = dict(os.environ)
         env["RTSPINPUT"] = ",".join(self.inputs)
+        # Tests run side by side: no HTTP API on the default port unless a test asks (--api-port).
+        env.setdefault("API_PORT", "0")
         self.port = free_port()
         args = [binary, "--port", str(self.port), "--ip", "127.0.0.1", *LIGHT, "--metadata", self.metadata_path,
                 *extra]

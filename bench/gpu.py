@@ -515,13 +515,15 @@ class GpuBench:
         args = [self.slipstream, "--input", ",".join(self.urls[:n]), "--port", port, "--bind", "127.0.0.1",
                 "--ip", "127.0.0.1", "--show-frames", "no", "--metadata", metadata,
                 "--width", OUT_W, "--height", OUT_H, "--fps", OUT_FPS, "--gpu", gpu, "--interval", a.interval]
-        workers = self.workers()
+        workers = self.workers(gpu)
         if workers:
             args += ["--workers", workers, "--threads", a.threads]
         return [str(x) for x in args + shlex.split(a.slipstream_args or "")]
 
-    def workers(self):
+    def workers(self, gpu):
         if self.a.workers == "auto":
+            if gpu != "none":
+                return None  # detection on the GPU: slipstream's two workers keep it busy
             cores = os.cpu_count() or 2
             return cores - 4 if cores > 8 else None  # small machines: slipstream's own default
         return None if self.a.workers in ("default", "0") else self.a.workers
@@ -541,7 +543,7 @@ class GpuBench:
         tail = MetadataTail(metadata)
         viewer = None
         run = {"tag": tag, "cameras": n, "gpu": gpu, "interval": self.a.interval,
-               "workers": self.workers() or "slipstream default", "measure_s": measure}
+               "workers": self.workers(gpu) or "slipstream default", "measure_s": measure}
         run["command"] = [("<%d camsim URLs>" % n if a.startswith("rtsp://") else a) for a in args]
         reader = TileStamps(n, (CAM_W, CAM_H), STAMP_CELL, "block", True, (OUT_W, OUT_H), tiles=[0])
         run["stamp_cell_px_in_output"] = reader.cell_px[0]
@@ -829,7 +831,7 @@ class GpuBench:
         sections = [s.strip() for s in a.sections.split(",") if s.strip()]
         self.results["settings"].update({
             "sections": sections, "gpu": a.gpu, "video": os.path.abspath(a.video), "interval": a.interval,
-            "workers": self.workers() or "slipstream default", "threads": a.threads if self.workers() else None,
+            "workers": self.workers(a.gpu) or "slipstream default", "threads": a.threads if self.workers(a.gpu) else None,
             "cameras": "%dx%d@%d H.264 %s, %d s loop, block stamp %d px bottom-left" % (
                 CAM_W, CAM_H, CAM_FPS, CAM_BITRATE, CAM_LOOP_S, STAMP_CELL),
             "output": "%dx%d@%d" % (OUT_W, OUT_H, OUT_FPS), "budget_s": self.budget, "max_cameras": a.max_cameras,
@@ -1040,8 +1042,8 @@ def main():
                    help="let NVDEC's frames leave CUDA memory (no CUDAMemory caps after the decoder)")
     p.add_argument("--interval", default="12", help="slipstream --interval for every run (default 12: at most "
                    "30/13 = 2.3 detections/s per camera, as bench/run.sh's capacity section)")
-    p.add_argument("--workers", default="auto", help="slipstream --workers (with --threads): auto = cores - 4 on "
-                   "machines with more than 8 cores, else slipstream's default; 'default' leaves it to slipstream")
+    p.add_argument("--workers", default="auto", help="slipstream --workers (with --threads): auto = cores - 4 for "
+                   "the CPU path on machines with more than 8 cores, else slipstream's default; 'default' leaves it to slipstream")
     p.add_argument("--threads", default="1", help="slipstream --threads when --workers is passed (default 1)")
     p.add_argument("--slipstream-args", help="more slipstream options for every run, one string")
     p.add_argument("--min-detection-fps", type=float, default=2.0)

@@ -10,6 +10,8 @@ if [[ ${FAULTS:-1} != 0 ]]; then
 else
     mkdir -p /tmp/ss && tar -xJf build-device/slipstream-bundle-x86_64.tar.xz -C /tmp/ss
 fi
+# The working tree's benchmark scripts replace the bundle's: a change to them needs no new bundle.
+cp bench/gpu.py bench/bench.py /tmp/ss/slipstream/share/slipstream/bench/ && cp -r bench/benchlib /tmp/ss/slipstream/share/slipstream/bench/
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 /tmp/ss/slipstream/bin/slipstream-bench-gpu --video "$(pwd)/build-device/vtest.mp4" --out "$out" ${BENCH_ARGS:-} 2>"$out/bench-progress.log"
 echo "bench exit $?"

@@ -17,6 +17,7 @@
  */
 #include "gstsstracker.hpp"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -147,6 +148,14 @@ static GstFlowReturn sink_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
         try {
             for (auto& f : *meta->frames) {
                 if (f.frame) track(st, f);
+            }
+            // Every source the mux has is in every batch: one missing was removed
+            // (a camera taken out at run time), and its tracks go with it.
+            for (auto it = st.sources.begin(); it != st.sources.end();) {
+                const guint id = it->first;
+                const bool present = std::any_of(meta->frames->begin(), meta->frames->end(),
+                                                 [id](const SsBatchFrame& f) { return f.source_id == id; });
+                it = present ? std::next(it) : st.sources.erase(it);
             }
         } catch (const std::exception& e) {
             // Never across the GObject boundary: the batch goes on without tracks.

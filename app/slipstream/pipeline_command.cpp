@@ -397,6 +397,16 @@ int run_pipeline_command(int argc, char** argv) {
             console::warn(error);
         }
     }
+    if (app.mqtt_report) {
+        // Cameras added through the API are told by their camera id; a removed one's tracks end and counts go.
+        app.sources->on_camera_change([report = app.mqtt_report.get()](int index, const std::string& camera_id, bool joined) {
+            if (joined) {
+                report->name_camera(std::to_string(index), camera_id);
+            } else {
+                report->camera_gone(std::to_string(index));
+            }
+        });
+    }
     app.sources->start();
     if (gst_element_set_state(app.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
         // The bus holds the reason (e.g. the model failed to load); show it.

@@ -32,6 +32,7 @@ void Sources::start() {
 int Sources::add(const std::string& uri, const std::string& camera_id, const std::string& name) {
     auto input = make_input(uri, camera_id, name);
     inputs_.push_back(input);
+    if (on_camera_change_) on_camera_change_(input->index(), input->camera_id(), true);
     if (stopping_) return input->index();
     input->start();
     if (playing_) input->pipeline_playing();
@@ -44,6 +45,7 @@ bool Sources::remove(int index) {
     const std::shared_ptr<Input> input = *it;
     inputs_.erase(it);
     input->stop();
+    if (on_camera_change_) on_camera_change_(index, input->camera_id(), false);
     return true;  // the last reference goes here: the mux pad is given back
 }
 

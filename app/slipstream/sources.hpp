@@ -38,6 +38,11 @@ public:
     // Stops an input, disposes of its bin and gives its mux pad back, also while
     // the pipeline plays. False when there is no such input.
     bool remove(int index);
+    // Told (on the main loop) when add() brought a camera in (joined) and when
+    // remove() took one out: its index (the mux source id) and camera id.
+    void on_camera_change(std::function<void(int index, const std::string& camera_id, bool joined)> callback) {
+        on_camera_change_ = std::move(callback);
+    }
     // Handles bus messages that come from inside an input (returns true), and
     // watches the pipeline's own state to start the inputs (returns false).
     bool handle_message(GstMessage* message);
@@ -56,6 +61,7 @@ private:
     guint watchdog_id_ = 0;
     bool playing_ = false;   // the pipeline reached PLAYING: inputs run
     bool stopping_ = false;
+    std::function<void(int, const std::string&, bool)> on_camera_change_;
 };
 
 }  // namespace slipstream

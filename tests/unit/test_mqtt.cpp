@@ -313,3 +313,28 @@ TEST(MqttReport, ResendsCurrentCountsOnRequest) {
     EXPECT_EQ(sent[1].payload, "1");
     EXPECT_TRUE(sent[1].retain);
 }
+
+TEST(MqttReport, CamerasAddedThroughTheApiGoByTheirId) {
+    const auto config = person_and_car();
+    std::vector<Message> sent;
+    MqttReport report({"p", false, {}}, [&](Message m) { sent.push_back(std::move(m)); });
+    report.name_camera("5", "front door");
+    report.frame("5", 1, {object(3, 0)}, config, 1.0);
+    ASSERT_EQ(sent.size(), 3u);
+    EXPECT_TRUE(has(sent[0].payload, "\"camera_id\":\"front door\"")) << sent[0].payload;
+    EXPECT_TRUE(has(sent[0].payload, "\"id\":\"front door-3\""));
+    EXPECT_EQ(sent[1].topic, "p/front_door/person");
+
+    sent.clear();
+    report.camera_gone("5");
+    ASSERT_EQ(sent.size(), 3u);  // the end, then both counts cleared
+    EXPECT_TRUE(has(sent[0].payload, "\"type\":\"end\""));
+    EXPECT_EQ(sent[1].topic, "p/front_door/person");
+    EXPECT_TRUE(sent[1].payload.empty());
+
+    // A frame of the removed source still on its way: nothing comes back to life.
+    sent.clear();
+    report.frame("5", 2, {object(3, 0)}, config, 2.0);
+    report.tick(20.0);
+    EXPECT_TRUE(sent.empty());
+}

@@ -17,9 +17,18 @@ MqttReport::Camera& MqttReport::camera(const std::string& camera_id) {
     return it->second;
 }
 
-void MqttReport::frame(const std::string& camera_id, std::uint64_t frame_number, const ss::Detections& objects,
+void MqttReport::name_camera(const std::string& source, const std::string& camera_id) {
+    std::lock_guard lock(lock_);
+    names_[source] = camera_id;
+    gone_.erase(source);
+}
+
+void MqttReport::frame(const std::string& source, std::uint64_t frame_number, const ss::Detections& objects,
                        const ss::InferConfig& config, double now, const std::string& frame_json) {
     std::lock_guard lock(lock_);
+    if (gone_.count(source)) return;
+    const auto named = names_.find(source);
+    const std::string& camera_id = named == names_.end() ? source : named->second;
     Camera& cam = camera(camera_id);
     send_events(cam.events.frame(frame_number, objects, config, now));
 
@@ -51,8 +60,14 @@ void MqttReport::resend_counts() {
     }
 }
 
-void MqttReport::camera_gone(const std::string& camera_id) {
+void MqttReport::camera_gone(const std::string& source) {
     std::lock_guard lock(lock_);
+    gone_.insert(source);
+    std::string camera_id = source;
+    if (const auto named = names_.find(source); named != names_.end()) {
+        camera_id = named->second;
+        names_.erase(named);
+    }
     const auto it = cameras_.find(camera_id);
     if (it == cameras_.end()) return;
     send_events(it->second.events.end_all());

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,17 +26,21 @@ public:
     using Send = std::function<void(Message)>;
     MqttReport(ReportSettings settings, Send send);
 
+    // Cameras are reported under their source (the mux's source id, as text)
+    // unless named: a camera added through the API is told by its camera id.
+    void name_camera(const std::string& source, const std::string& camera_id);
     // A new frame of a camera. objects: boxes in the camera's pixels.
     // frame_json: its metadata line (used with `frames`).
-    void frame(const std::string& camera_id, std::uint64_t frame_number, const ss::Detections& objects,
+    void frame(const std::string& source, std::uint64_t frame_number, const ss::Detections& objects,
                const ss::InferConfig& config, double now, const std::string& frame_json = {});
     // Call often (every output tick): ends tracks gone for a while on every camera.
     void tick(double now);
     // Every camera's current counts again (after a reconnect: a broker that
     // restarted has lost what was retained, and counts are sent only on change).
     void resend_counts();
-    // A camera left: its tracks end and its retained counts are cleared.
-    void camera_gone(const std::string& camera_id);
+    // A camera left: its tracks end, its retained counts are cleared, and frames
+    // of its source still on their way are ignored.
+    void camera_gone(const std::string& source);
     // Slipstream stops: every track ends. Counts stay (retained) as last seen.
     void finish();
 
@@ -54,7 +59,9 @@ private:
     Topics topics_;
     Send send_;
     std::mutex lock_;
-    std::map<std::string, Camera> cameras_;
+    std::map<std::string, Camera> cameras_;           // by camera id
+    std::map<std::string, std::string> names_;        // source -> camera id, where it differs
+    std::set<std::string> gone_;                       // sources removed (never reused)
 };
 
 }  // namespace slipstream::mqtt

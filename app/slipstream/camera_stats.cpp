@@ -1,6 +1,7 @@
 #include "camera_stats.hpp"
 
 #include "meta/batch_meta.hpp"
+#include "slipstream/config.hpp"
 
 namespace slipstream {
 
@@ -33,6 +34,7 @@ void CameraStats::attach(GstPad* batch_pad) {
 void CameraStats::count_batch(GstBuffer* batch) {
     const SsBatchMeta* meta = batch ? ss_buffer_get_batch_meta(batch) : nullptr;
     if (!meta) return;
+    const ss::InferConfig* detector = meta->detector_config && *meta->detector_config ? meta->detector_config->get() : nullptr;
     std::lock_guard lock(mutex_);
     for (const SsBatchFrame& frame : *meta->frames) {
         const auto it = cameras_.find(frame.source_id);
@@ -42,6 +44,11 @@ void CameraStats::count_batch(GstBuffer* batch) {
         if (frame.detected) {
             ++c.frames_detected;
             c.objects_detected += frame.objects.size();
+            if (detector) {
+                for (const ss::Detection& d : frame.objects) {
+                    if (d.group >= 0) ++it->second.detections_by_group[detector->group_name(d.group)];
+                }
+            }
         }
     }
 }
@@ -68,6 +75,12 @@ CameraRates CameraStats::rates(guint source_id) const {
     r.shown = static_cast<double>(last.shown - first.shown) / seconds;
     r.detected = static_cast<double>(last.detected - first.detected) / seconds;
     return r;
+}
+
+std::map<std::string, guint64> CameraStats::detections_by_group(guint source_id) const {
+    std::lock_guard lock(mutex_);
+    const auto it = cameras_.find(source_id);
+    return it == cameras_.end() ? std::map<std::string, guint64>{} : it->second.detections_by_group;
 }
 
 }  // namespace slipstream

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 namespace slipstream {
@@ -39,6 +40,8 @@ public:
     // Takes a sample of every camera's counters (call about twice a second).
     void sample(gint64 now_us);
     CameraRates rates(guint source_id) const;
+    // Objects found on the frames detected, by counting group (objects of no group are left out).
+    std::map<std::string, guint64> detections_by_group(guint source_id) const;
 
 private:
     struct Sample {
@@ -48,6 +51,7 @@ private:
     struct Camera {
         std::shared_ptr<CameraCounters> counters;
         std::deque<Sample> samples;  // oldest first, over the rate window
+        std::map<std::string, guint64> detections_by_group;
     };
     void count_batch(GstBuffer* batch);
 

@@ -58,7 +58,10 @@ void FrameReport::record_stages(const SsBatchMeta& meta, GstClockTime pts, GstCl
         if (!f.is_new()) continue;
         const auto parts = frame_stages(f, meta, now);
         for (int s = receive; s <= tracking; ++s) {
-            if (parts[s] >= 0) stages_[s].add(parts[s]);
+            if (parts[s] >= 0) {
+                stages_[s].add(parts[s]);
+                histograms_[s].observe(parts[s] / 1000);
+            }
         }
     }
     if (GST_CLOCK_TIME_IS_VALID(pts) && GST_CLOCK_TIME_IS_VALID(now)) {
@@ -85,8 +88,19 @@ void FrameReport::attach_encoder(GstPad* encoder_sink) {
 
 void FrameReport::encoded(GstClockTime now) {
     std::lock_guard lock(stages_lock_);
-    if (const double ms = span_ms(in_encoder_, now); ms >= 0) stages_[tiling_encoding].add(ms);
+    if (const double ms = span_ms(in_encoder_, now); ms >= 0) {
+        stages_[tiling_encoding].add(ms);
+        histograms_[tiling_encoding].observe(ms / 1000);
+    }
     in_encoder_ = GST_CLOCK_TIME_NONE;
+}
+
+std::vector<std::pair<std::string, prometheus::HistogramSnapshot>> FrameReport::stage_histograms() const {
+    // Label values without spaces, as Prometheus users write them.
+    static const char* const label_values[stage_count] = {"receive", "mux_wait", "detection", "tracking", "tiling_encoding"};
+    std::vector<std::pair<std::string, prometheus::HistogramSnapshot>> out;
+    for (int s = 0; s < stage_count; ++s) out.emplace_back(label_values[s], histograms_[s].snapshot());
+    return out;
 }
 
 std::string FrameReport::stages_text() const {

@@ -10,8 +10,10 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "line_writer.hpp"
+#include "prometheus_text.hpp"
 #include "slipstream/recent_samples.hpp"
 
 struct SsBatchMeta;
@@ -45,6 +47,8 @@ public:
     // Median / p99 latency of each stage over recent frames, in ms, as one
     // line's text; empty before the first frame.
     std::string stages_text() const;
+    // Every stage's latency since the start, for /metrics: (stage name, histogram in seconds).
+    std::vector<std::pair<std::string, prometheus::HistogramSnapshot>> stage_histograms() const;
 
 private:
     void report(GstBuffer* batch, GstClockTime now);
@@ -66,6 +70,7 @@ private:
     enum Stage { receive, mux_wait, detection, tracking, tiling_encoding, stage_count };
     mutable std::mutex stages_lock_;
     std::array<ss::RecentSamples, stage_count> stages_;
+    std::array<prometheus::LatencyHistogram, stage_count> histograms_;  // the same observations, since the start
     std::deque<std::pair<GstClockTime, GstClockTime>> tiled_;  // (PTS, running time at the tiler), oldest first
     GstClockTime in_encoder_ = GST_CLOCK_TIME_NONE;  // running time at the tiler of the picture in the encoder
 };

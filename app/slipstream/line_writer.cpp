@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <algorithm>
 #include <mutex>
 #include <thread>
 
@@ -16,6 +17,13 @@ namespace {
 
 std::atomic<bool> stuck{false};
 
+// Per output name, for the life of the process: a writer may be gone by the time of a scrape.
+std::mutex dropped_mutex;
+std::map<std::string, std::uint64_t>& dropped_by_output() {
+    static std::map<std::string, std::uint64_t> dropped;
+    return dropped;
+}
+
 // Credentials never reach the screen or a file, whoever wrote the text
 // (GStreamer's errors quote URIs). Most text carries no URI: then no copy.
 void mask(std::string& text) {
@@ -25,6 +33,11 @@ void mask(std::string& text) {
 }  // namespace
 
 bool LineWriter::any_stuck() { return stuck; }
+
+std::map<std::string, std::uint64_t> LineWriter::dropped_lines() {
+    std::lock_guard lock(dropped_mutex);
+    return dropped_by_output();
+}
 
 struct LineWriter::Shared {
     FILE* out;
@@ -76,6 +89,10 @@ LineWriter::LineWriter(FILE* out, std::string name, std::size_t max_pending_byte
     shared_->out = out;
     shared_->name = std::move(name);
     shared_->max_pending = max_pending_bytes;
+    {
+        std::lock_guard lock(dropped_mutex);
+        dropped_by_output().emplace(shared_->name, 0);  // a series from the start, not from the first drop
+    }
     std::thread([shared = shared_] { shared->run(); }).detach();
 }
 
@@ -101,7 +118,10 @@ void LineWriter::write(std::string text) {
         if (!shared_->stop && shared_->pending + text.size() > shared_->max_pending) {
             warn_now = !shared_->warned;
             shared_->warned = true;
+            const auto lines = static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\n'));
             text.clear();
+            std::lock_guard dropped_lock(dropped_mutex);
+            dropped_by_output()[shared_->name] += std::max<std::uint64_t>(lines, 1);
         }
     }
     if (warn_now) {

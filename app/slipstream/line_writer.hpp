@@ -7,6 +7,8 @@
 // waits at most a second for a reader that never reads.
 #include <cstdio>
 #include <memory>
+#include <cstdint>
+#include <map>
 #include <string>
 
 namespace slipstream {
@@ -30,6 +32,8 @@ public:
     // True once a writer gave up draining on shutdown: its reader stopped reading,
     // and the process must leave without flushing stdio (exit() would hang).
     static bool any_stuck();
+    // Lines dropped so far by every writer, by output name ("stdout", "the metadata output"), for /metrics.
+    static std::map<std::string, std::uint64_t> dropped_lines();
 
 private:
     struct Shared;

@@ -22,6 +22,7 @@
 #include "frame_report.hpp"
 #include "http_server.hpp"
 #include "meta/running_time.hpp"
+#include "metrics.hpp"
 #include "mqtt/mosquitto_client.hpp"
 #include "mqtt/mqtt_report.hpp"
 #include "mqtt/mqtt_stats.hpp"
@@ -54,11 +55,13 @@ struct App {
     GstElement* sink = nullptr;
     CameraStats camera_stats;  // before sources, whose inputs count into it
     std::unique_ptr<Sources> sources;
+    std::unique_ptr<PipelineMetrics> metrics;  // read by the API's /metrics
     std::unique_ptr<HttpServer> api;  // after sources: its routes use them
     std::unique_ptr<RtspOutput> output;
     std::unique_ptr<mqtt::MosquittoClient> mqtt_client;  // --mqtt: the broker connection
     std::unique_ptr<mqtt::MqttReport> mqtt_report;       // frames -> its messages
     std::unique_ptr<FrameReport> report;
+    std::vector<std::string> groups;  // the config's counting groups
     FILE* metadata = nullptr;
     int exit_code = 0;
     std::atomic<guint64> output_frames{0};
@@ -281,7 +284,7 @@ std::string start_mqtt(App& app) {
     return app.mqtt_client->start();
 }
 
-// The HTTP server with the stream API and health routes; the error, or empty.
+// The HTTP server with the stream API, health and /metrics; the error, or empty.
 std::string start_api(App& app) {
     auto server = std::make_unique<HttpServer>();
     server->require_token(app.options.api_token);
@@ -290,6 +293,9 @@ std::string start_api(App& app) {
         gst_element_get_state(app.pipeline, &state, nullptr, 0);
         return state == GST_STATE_PLAYING;
     });
+    app.metrics = std::make_unique<PipelineMetrics>(
+        MetricsInputs{app.sources.get(), &app.camera_stats, app.report.get(), app.infer, &app.output_frames, app.groups});
+    add_metrics_route(*server, *app.metrics);
     if (std::string error = server->listen(app.options.bind_address, app.options.api_port); !error.empty()) return error;
     app.api = std::move(server);
     return {};
@@ -354,6 +360,7 @@ int run_pipeline_command(int argc, char** argv) {
         if (!config.backend_given) config.backend = "cuda";
     }
     console::say(decode.path.summary);
+    app.groups = config.groups.names;
     if (o.mqtt) {
         if (const std::string error = start_mqtt(app); !error.empty()) {
             console::error(error);
@@ -449,6 +456,7 @@ int run_pipeline_command(int argc, char** argv) {
     g_source_remove(sigterm);
     if (duration) g_source_remove(duration);
     app.api.reset();  // no request may add a camera while the pipeline stops
+    app.metrics.reset();
     app.sources->stop();
     gst_element_set_state(app.pipeline, GST_STATE_NULL);
     app.sources.reset();

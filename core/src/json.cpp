@@ -4,15 +4,24 @@
 #include <cstdio>
 
 namespace ss {
-namespace {
 
-void append_number(std::string& out, double v, int decimals) {
-    char buffer[32];
+void append_json_number(std::string& out, double v, int decimals) {
+    char buffer[40];
     std::snprintf(buffer, sizeof buffer, "%.*f", decimals, std::isfinite(v) ? v : 0.0);
     out += buffer;
 }
 
-}  // namespace
+void append_box_json(std::string& out, const Box& box) {
+    out += '[';
+    append_json_number(out, box.left, 1);
+    out += ',';
+    append_json_number(out, box.top, 1);
+    out += ',';
+    append_json_number(out, box.width, 1);
+    out += ',';
+    append_json_number(out, box.height, 1);
+    out += ']';
+}
 
 void append_json_string(std::string& out, std::string_view s) {
     out += '"';
@@ -48,16 +57,9 @@ void append_detection_json(std::string& out, const Detection& d, const InferConf
         out += "null";
     }
     out += ",\"confidence\":";
-    append_number(out, d.confidence, 4);
-    out += ",\"bbox\":[";
-    append_number(out, d.box.left, 1);
-    out += ',';
-    append_number(out, d.box.top, 1);
-    out += ',';
-    append_number(out, d.box.width, 1);
-    out += ',';
-    append_number(out, d.box.height, 1);
-    out += ']';
+    append_json_number(out, d.confidence, 4);
+    out += ",\"bbox\":";
+    append_box_json(out, d.box);
     if (d.track_id >= 0) {
         out += ",\"track_id\":";
         out += std::to_string(d.track_id);

@@ -9,12 +9,6 @@
 namespace slipstream::mqtt {
 namespace {
 
-void append_number(std::string& out, double v, int decimals) {
-    char text[40];
-    std::snprintf(text, sizeof text, "%.*f", decimals, std::isfinite(v) ? v : 0.0);
-    out += text;
-}
-
 void append_state(std::string& out, const TrackState& s) {
     out += "{\"id\":";
     ss::append_json_string(out, s.camera_id + "-" + std::to_string(s.track_id));
@@ -31,21 +25,15 @@ void append_state(std::string& out, const TrackState& s) {
         ss::append_json_string(out, s.group);
     }
     out += ",\"confidence\":";
-    append_number(out, s.confidence, 4);
+    ss::append_json_number(out, s.confidence, 4);
     out += ",\"top_confidence\":";
-    append_number(out, s.top_confidence, 4);
-    out += ",\"box\":[";
-    append_number(out, s.box.left, 1);
-    out += ',';
-    append_number(out, s.box.top, 1);
-    out += ',';
-    append_number(out, s.box.width, 1);
-    out += ',';
-    append_number(out, s.box.height, 1);
-    out += "],\"first_seen\":";
-    append_number(out, s.first_seen, 3);
+    ss::append_json_number(out, s.top_confidence, 4);
+    out += ",\"box\":";
+    ss::append_box_json(out, s.box);
+    out += ",\"first_seen\":";
+    ss::append_json_number(out, s.first_seen, 3);
     out += ",\"last_seen\":";
-    append_number(out, s.last_seen, 3);
+    ss::append_json_number(out, s.last_seen, 3);
     out += ",\"frame\":" + std::to_string(s.frame);
     out += s.ended ? ",\"ended\":true}" : ",\"ended\":false}";
 }

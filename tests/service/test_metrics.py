@@ -14,6 +14,8 @@ name that needs escaping. Checked:
     the time of the scrape; frames detected and detections by group agree with
     the metadata's detected frames and their objects (detections that went
     out late, on a later frame, are allowed for from the on-time counters);
+  - with a broker (Debian's mosquitto), the MQTT families: connected, messages
+    published, none dropped; the broker killed, connected goes to 0;
   - camsim stopped, the cameras go down (up 0, a reconnect each) and, once
     the metadata stops growing, frames shown equal its lines exactly (and
     detections equal its objects by group, when none went out late);
@@ -22,16 +24,21 @@ name that needs escaping. Checked:
   - no camera password appears in any scrape or output line; SIGTERM, exit 0."""
 import http.client
 import math
+import os
 import re
+import shutil
+import tempfile
 import time
 
 import apilib
 import faultlib
 import harness
+import mqttlib
 from apilib import ADD, Api, camera_body
 from faultlib import check
 
 TOKEN = "metrics-test-token-51c9"
+MQTT_USER, MQTT_PASSWORD = "metrics", "mq-m3trics-4410"
 NAME = 'Door "A" \\ west'  # quotes and a backslash: escaped in the label value
 SCRAPES = 3
 # A metadata line reaches the file through its writer thread and our follower
@@ -55,6 +62,9 @@ FAMILIES = {
     "slipstream_dropped_lines_total": "counter",
     "process_cpu_seconds_total": "counter",
     "process_resident_memory_bytes": "gauge",
+    "slipstream_mqtt_messages_published_total": "counter",
+    "slipstream_mqtt_messages_dropped_total": "counter",
+    "slipstream_mqtt_connected": "gauge",
 }
 STAGES = {"receive", "mux_wait", "detection", "tracking", "tiling_encoding"}
 
@@ -217,9 +227,17 @@ def test(camsim_bin, slipstream_bin):
     # The sample at its own size and detection on every third frame: people are found.
     camsim = faultlib.Camsim(camsim_bin, count=2, fps=10, width=768, height=576,
                              auth=f"{faultlib.USER}:{faultlib.PASSWORD}").start()
-    api_port = harness.free_port()
-    slip = faultlib.Slipstream(slipstream_bin, [camsim.uri(0)],
-                               extra=["--api-port", str(api_port), "--api-token", TOKEN, "--interval", "3"])
+    api_port, broker_port = harness.free_port(), harness.free_port()
+    private = tempfile.mkdtemp(prefix="slipstream-metrics-")
+    broker = mqttlib.Broker(harness.log_dir(slipstream_bin), private, broker_port, MQTT_USER, MQTT_PASSWORD)
+    broker.start()
+    # The broker's login through the environment, as users give it, never on a command line.
+    os.environ["MQTT_URL"] = f"mqtt://{MQTT_USER}:{MQTT_PASSWORD}@127.0.0.1:{broker_port}"
+    try:
+        slip = faultlib.Slipstream(slipstream_bin, [camsim.uri(0)],
+                                   extra=["--api-port", str(api_port), "--api-token", TOKEN, "--interval", "3"])
+    finally:
+        del os.environ["MQTT_URL"]
     api = Api(api_port, TOKEN)
     scrapes = []  # (time before, time after, text, parsed)
     try:
@@ -264,9 +282,23 @@ def test(camsim_bin, slipstream_bin):
             check(time.monotonic() < deadline, f"cameras still up 30 s after camsim stopped: {up}")
             time.sleep(0.5)
         scrapes.append((math.inf, math.inf, text, stopped))
+
+        print("the broker goes away: MQTT not connected")
+        broker.kill()
+        deadline = time.monotonic() + 30
+        while True:
+            status, _, text = fetch(api_port, TOKEN)
+            check(status == 200, f"/metrics: {status}")
+            if value(parse_exposition(text), "slipstream_mqtt_connected") == 0:
+                break
+            check(time.monotonic() < deadline, "slipstream_mqtt_connected still 1 30 s after the broker was killed")
+            time.sleep(0.5)
+        print("  slipstream_mqtt_connected 0")
     finally:
         slip.stop()
         camsim.stop()
+        broker.kill()
+        shutil.rmtree(private, ignore_errors=True)
     # Every metadata line is in now: compare each scrape with the lines read around it.
     with open(harness.artifact("metrics-scrapes.txt", slipstream_bin), "w") as f:
         f.write("\n".join(s[2] for s in scrapes))  # for a person looking into a failure
@@ -351,9 +383,14 @@ def test(camsim_bin, slipstream_bin):
     check(value(last, "process_cpu_seconds_total") > 0, "no CPU time")
     check(value(last, "process_resident_memory_bytes") > 10e6, "resident memory under 10 MB")
     check(value(last, "slipstream_dropped_lines_total", output="the metadata output") == 0, "metadata lines dropped")
+    published = value(last, "slipstream_mqtt_messages_published_total")
+    print(f"  mqtt: connected {value(last, 'slipstream_mqtt_connected'):.0f}, {published:.0f} published, "
+          f"{value(last, 'slipstream_mqtt_messages_dropped_total'):.0f} dropped")
+    check(value(last, "slipstream_mqtt_connected") == 1 and published > 0, "MQTT not connected, or nothing published")
+    check(value(last, "slipstream_mqtt_messages_dropped_total") == 0, "MQTT messages dropped with the broker there")
 
     texts = [s[2] for s in scrapes]
-    secrets = [s for s in faultlib.SECRETS if any(s in t for t in texts + api.answers)
+    secrets = [s for s in (*faultlib.SECRETS, MQTT_PASSWORD) if any(s in t for t in texts + api.answers)
                or any(s in l for l in slip.proc.stdout() + slip.stderr())]
     check(not secrets, "a camera password appeared in /metrics, an API answer or slipstream's output")
     check(not any(faultlib.USER in t for t in texts), "a camera URL's login appeared in /metrics")

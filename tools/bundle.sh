@@ -17,7 +17,8 @@
 #   lib/                                    every library they need but glibc and libstdc++
 #   lib/gstreamer-1.0/                      the GStreamer plugins slipstream uses, ours too
 #   share/slipstream/                       default detector (config, labels, model), licences,
-#                                           VERSION, bench/ (gpu.sh, gpu.py, bench.py, benchlib/)
+#                                           VERSION, bench/ (gpu.sh, gpu.py, bench.py, benchlib/),
+#                                           web/ (the page served at /; found from libexec/)
 #
 # Kept lean on purpose (the archive must stay under 60 MiB):
 # - no gst-libav: its libavfilter/libavformat closure is ~60 MB compressed;
@@ -125,6 +126,9 @@ xargs -a "$stage/libs" cp -L -t "$top/lib/"
 cp "$root/configs/default/nanodet.txt" "$root/configs/default/coco-labels.txt" "$model" \
   "$top/share/slipstream/configs/default/"
 cp "$root/LICENSE" "$top/share/slipstream/licenses/slipstream.LICENSE"
+# The web page: slipstream looks in ../share/slipstream/web beside its executable.
+mkdir -p "$top/share/slipstream/web"
+cp "$root"/app/slipstream/web/{index.html,app.js,style.css} "$top/share/slipstream/web/"
 # Each carried library's Debian copyright file, by package.
 while read -r lib; do
   # dpkg knows /usr/lib/...; ldd may say /lib/... (merged /usr).

@@ -36,6 +36,7 @@
 #include "slipstream/tracker.hpp"
 #include "sources.hpp"
 #include "stream_api.hpp"
+#include "web_page.hpp"
 
 namespace slipstream {
 namespace {
@@ -296,6 +297,7 @@ std::string start_api(App& app) {
     app.metrics = std::make_unique<PipelineMetrics>(
         MetricsInputs{app.sources.get(), &app.camera_stats, app.report.get(), app.infer, &app.output_frames, app.groups});
     add_metrics_route(*server, *app.metrics);
+    add_web_page(*server);
     if (std::string error = server->listen(app.options.bind_address, app.options.api_port); !error.empty()) return error;
     app.api = std::move(server);
     return {};

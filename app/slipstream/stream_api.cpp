@@ -3,6 +3,7 @@
 #include <json-glib/json-glib.h>
 
 #include <cstdio>
+#include <map>
 #include <memory>
 
 #include "console.hpp"
@@ -78,6 +79,13 @@ std::string camera_text(const InputStatus& s, const CameraRates& rates) {
         o.add("frames_detected", c.frames_detected.load()).add("objects_detected", c.objects_detected.load());
         o.add("reconnects", c.reconnects.load());
     }
+    return o.done();
+}
+
+// {"Person":12,"Vehicle":3}: objects detected on this camera so far, by counting group.
+std::string groups_text(const std::map<std::string, guint64>& by_group) {
+    JsonObjectText o;
+    for (const auto& [group, count] : by_group) o.add(group.c_str(), count);
     return o.done();
 }
 
@@ -212,7 +220,10 @@ void add_stream_api(HttpServer& server, Sources& sources, const CameraStats& sta
         std::string list = "[";
         for (const InputStatus& s : cameras) {
             if (list.size() > 1) list += ',';
-            list += camera_text(s, stats.rates(static_cast<guint>(s.index)));
+            std::string camera = camera_text(s, stats.rates(static_cast<guint>(s.index)));
+            camera.pop_back();  // reopen the object for the groups
+            camera += ",\"detections_by_group\":" + groups_text(stats.detections_by_group(static_cast<guint>(s.index))) + "}";
+            list += camera;
         }
         list += "]";
         JsonObjectText info;

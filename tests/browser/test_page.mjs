@@ -1,0 +1,227 @@
+// The control page in a real browser: Debian's chromium, headless, driven by
+// playwright-core, against slipstream with camsim cameras on 127.0.0.1.
+//
+//   node test_page.mjs <slipstream-camsim> <slipstream>
+//
+// 1. /, app.js and style.css come without the token, with their content types;
+//    the API still wants it.
+// 2. A wrong token shows an error and no camera data.
+// 3. With the right token the table lists both cameras and their frame counts rise.
+// 4. A camera added through the form shows in the table and in the metadata.
+// 5. A camera removed with its button leaves the table and the API's list.
+// 6. On a phone-sized screen nothing is wider than the screen.
+// Logs, the metadata and screenshots go to $SLIPSTREAM_TEST_LOGS/<test>/.
+import { execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const [camsimBin, slipstreamBin] = process.argv.slice(2);
+if (!camsimBin || !slipstreamBin) {
+  console.error("usage: node test_page.mjs <slipstream-camsim> <slipstream>");
+  process.exit(2);
+}
+const SAMPLE = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
+const TOKEN = "page-test-token";
+// The test cameras' login of tests/faults/faultlib.py: the suite's last test
+// (faults_no_credentials_in_logs) looks for this password in every log, ours too.
+const CAMERA_USER = "viewer";
+const CAMERA_PASSWORD = "S3cretPass";
+const WAIT_MS = 30000;  // generous: a slow 2-core machine decodes and detects too
+
+// The same log folder as the Python tests' harness: $SLIPSTREAM_TEST_LOGS/<name>/.
+function artifactDir() {
+  const root = process.env.SLIPSTREAM_TEST_LOGS || path.join(path.dirname(path.dirname(path.dirname(slipstreamBin))), "test-logs");
+  const dir = path.join(root, process.env.SLIPSTREAM_TEST_NAME || "browser_page");
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+const logs = artifactDir();
+const artifact = (name) => path.join(logs, name);
+
+// playwright-core from the cache that setup.sh fills (the script is idempotent and quiet).
+const modules = execFileSync(path.join(here, "..", "..", "tools", "fetch_browser_test.sh"), ["--print-path"], { encoding: "utf8" }).trim();
+const { chromium } = createRequire(path.join(modules, "noop.js"))("playwright-core");
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const children = [];
+// A child whose output is saved as it comes; resolves once `readyLine` matches a stdout line.
+function start(name, args, env, readyLine, timeoutMs) {
+  // The command for the log, with the value after --auth masked.
+  const shown = args.map((a, i) => (args[i - 1] === "--auth" ? "***" : a));
+  fs.writeFileSync(artifact(name + ".cmd"), shown.join(" ") + "\n");
+  const child = spawn(args[0], args.slice(1), { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  const out = fs.createWriteStream(artifact(name + ".stdout"));
+  child.stderr.pipe(fs.createWriteStream(artifact(name + ".stderr")));
+  return new Promise((resolve, reject) => {
+    let pending = "";
+    const timer = setTimeout(() => reject(new Error(`${name}: no line matching ${readyLine} within ${timeoutMs / 1000} s (see ${logs})`)), timeoutMs);
+    child.stdout.on("data", (data) => {
+      out.write(data);
+      pending += data;
+      const lines = pending.split("\n");
+      pending = lines.pop();
+      if (lines.some((line) => readyLine.test(line))) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code}) before it was ready (see ${logs})`));
+    });
+  });
+}
+
+function stopChildren() {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+}
+process.on("exit", () => { for (const child of children) if (child.exitCode === null) child.kill("SIGKILL"); });
+
+async function waitFor(what, check, timeoutMs = WAIT_MS) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < end) {
+    try {
+      last = await check();
+      if (last) return last;
+    } catch (error) {
+      last = error.message;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+  console.log("ok: " + message.replace(/^not /, ""));
+}
+
+// Metadata records of one stream, read from the file as it is now.
+function metadataOf(file, stream) {
+  if (!fs.existsSync(file)) return [];
+  return fs.readFileSync(file, "utf8").split("\n").filter((l) => l.trim()).map((l) => { try { return JSON.parse(l); } catch { return null; } })
+    .filter((r) => r && r.stream === stream);
+}
+
+async function main() {
+  const camsimPort = await freePort();
+  const outputPort = await freePort();
+  const apiPort = await freePort();
+  const camera = (i) => `rtsp://${CAMERA_USER}:${CAMERA_PASSWORD}@127.0.0.1:${camsimPort}/cam${i}`;
+  const base = `http://127.0.0.1:${apiPort}`;
+  const metadata = artifact("slipstream.metadata.jsonl");
+
+  // The first camsim run ever encodes the sample once per format (cached afterwards).
+  await start("camsim", [camsimBin, "--port", String(camsimPort), "--count", "3", "--codec", "h264", "--width", "640",
+    "--height", "360", "--fps", "10", "--auth", `${CAMERA_USER}:${CAMERA_PASSWORD}`, SAMPLE], {}, /^ready$/, 600000);
+  await start("slipstream", [slipstreamBin, "--port", String(outputPort), "--ip", "127.0.0.1", "--bind", "127.0.0.1",
+    "--width", "480", "--height", "270", "--bitrate", "500000", "--interval", "30", "--show-frames", "no",
+    "--metadata", metadata, "--api-port", String(apiPort), "--api-token", TOKEN],
+    { RTSPINPUT: `${camera(0)},${camera(1)}` }, /^Output:/, 60000);
+
+  // 1. The page's files are open; the data is not.
+  for (const [file, type] of [["/", "text/html"], ["/app.js", "text/javascript"], ["/style.css", "text/css"]]) {
+    const response = await fetch(base + file);
+    check(response.status === 200 && (response.headers.get("content-type") || "").startsWith(type),
+      `not ${file} served without a token as ${type} (got ${response.status} ${response.headers.get("content-type")})`);
+  }
+  const refused = await fetch(base + "/api/v1/stream/get-stream-info");
+  check(refused.status === 401, `not the API refusing a request without the token (got ${refused.status})`);
+
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox"] });
+  try {
+    // 2. A wrong token: an error, no rows.
+    const wrong = await browser.newPage();
+    await wrong.goto(base + "/");
+    await wrong.locator("#token-form").waitFor({ state: "visible", timeout: WAIT_MS });
+    await wrong.fill("#token-input", "not-the-token");
+    await wrong.click("#token-form button[type=submit]");
+    await waitFor("the wrong-token error", async () => (await wrong.textContent("#error")).includes("Wrong API token") && await wrong.isVisible("#error"));
+    await wrong.waitForTimeout(2000);  // a poll or more later: still no data
+    check(await wrong.locator("#cameras tbody tr").count() === 0, "not an empty table with a wrong token");
+    check(await wrong.isVisible("#token-form"), "not the token form asked again after a wrong token");
+    await wrong.screenshot({ path: artifact("wrong-token.png"), fullPage: true });
+    await wrong.close();
+
+    // 3. The right token: both cameras, their frame counts rising.
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    await page.goto(base + "/");
+    await page.fill("#token-input", TOKEN);
+    await page.click("#token-form button[type=submit]");
+    const frames = async (id) => Number(await page.locator(`#cameras tr[data-camera-id="${id}"] td.frames`).textContent({ timeout: 1000 }));
+    const rows = async () => page.locator("#cameras tbody tr").evaluateAll((trs) => trs.map((tr) => tr.dataset.cameraId));
+    await waitFor("both cameras in the table", async () => JSON.stringify((await rows()).sort()) === JSON.stringify(["0", "1"]));
+    check(true, "both cameras listed: " + (await rows()).join(", "));
+    check(await page.evaluate(() => sessionStorage.getItem("slipstream-api-token")) === TOKEN, "not the token kept in sessionStorage");
+    for (const id of ["0", "1"]) {
+      const first = await waitFor(`camera ${id}'s first frames`, async () => (await frames(id)) > 0 && frames(id));
+      const later = await waitFor(`camera ${id}'s frame count to rise past ${first}`, async () => (await frames(id)) > first && frames(id));
+      check(later > first, `not camera ${id}'s frame count rising (${first} -> ${later})`);
+    }
+    const masked = await page.locator('#cameras tr[data-camera-id="0"] td.url').textContent();
+    check(masked.trim() === `rtsp://***@127.0.0.1:${camsimPort}/cam0`, `not the camera's URL shown with its login masked (${masked})`);
+
+    // 4. Add through the form: in the table, then in the metadata.
+    const added = Date.now();
+    await page.fill("#add-url", camera(2));
+    await page.fill("#add-name", "Garage");
+    await page.click("#add-form button[type=submit]");
+    const garageRow = page.locator("#cameras tbody tr", { has: page.locator("td.name", { hasText: "Garage" }) });
+    await garageRow.waitFor({ timeout: WAIT_MS });
+    const garageId = await garageRow.getAttribute("data-camera-id");
+    check(!!garageId, `not the added camera in the table (id ${garageId})`);
+    const info = await (await fetch(base + "/api/v1/stream/get-stream-info", { headers: { Authorization: `Bearer ${TOKEN}` } })).json();
+    const garage = info["stream-info"]["stream-info"].find((c) => c.camera_id === garageId);
+    check(garage && garage.camera_name === "Garage", `not the added camera in the API's list as Garage (${JSON.stringify(garage)})`);
+    const records = await waitFor(`stream ${garage.source_id} in the metadata`, async () => metadataOf(metadata, garage.source_id).length > 0 && metadataOf(metadata, garage.source_id));
+    check(records.length > 0, `not the added camera (source ${garage.source_id}) in the metadata, ${((Date.now() - added) / 1000).toFixed(1)} s after the add`);
+    const garageFrames = await waitFor("the added camera's frame count to rise", async () => (await frames(garageId)) > 1 && frames(garageId));
+    check(garageFrames > 1, `not the added camera's frames counted in the table (${garageFrames})`);
+    check(!(await page.content()).includes(CAMERA_PASSWORD), "not the page free of the cameras' password after the add");
+    await page.screenshot({ path: artifact("page.png"), fullPage: true });
+
+    // 5. Remove camera 1 with its button.
+    await page.click('#cameras tr[data-camera-id="1"] button.remove');
+    await waitFor("camera 1 to leave the table", async () => !(await rows()).includes("1"));
+    const after = await (await fetch(base + "/api/v1/stream/get-stream-info", { headers: { Authorization: `Bearer ${TOKEN}` } })).json();
+    const ids = after["stream-info"]["stream-info"].map((c) => c.camera_id).sort();
+    check(!ids.includes("1") && ids.includes("0") && ids.includes(garageId), `not camera 1 gone from the API and the others kept (${ids})`);
+    check(!(await rows()).includes("1"), "not camera 1 gone from the table");
+
+    // 6. A phone-sized screen: the page fits its width.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(500);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    check(width <= 390, `not the page fitting a 390-pixel screen (it is ${width} wide)`);
+    await page.screenshot({ path: artifact("page-phone.png"), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+}
+
+main().then(() => {
+  stopChildren();
+  console.log(`browser_page: passed (screenshots in ${logs})`);
+  setTimeout(() => process.exit(0), 1500);
+}, (error) => {
+  console.error("FAIL: " + (error.stack || error.message));
+  stopChildren();
+  setTimeout(() => process.exit(1), 1500);
+});

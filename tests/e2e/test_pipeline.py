@@ -136,14 +136,20 @@ def main(camsim_bin, slipstream_bin):
             first = next(k for k, r in enumerate(mine) if r["detected"])
             since_first = mine[first:]
             frames_with_persons = sum(1 for r in since_first if any(o["label"] == "person" for o in r["objects"]))
+            detected_frames = [r for r in mine if r["detected"]]
+            detected_with_persons = sum(1 for r in detected_frames if any(o["label"] == "person" for o in r["objects"]))
             print(f"stream {i}: {len(mine)} frames, first detection on frame {first}, {frames_with_persons} of the "
-                  f"{len(since_first)} since with persons, median latency "
+                  f"{len(since_first)} since with persons, persons found on {detected_with_persons} of its "
+                  f"{len(detected_frames)} detected frames, median latency "
                   f"{statistics.median(r['latency_ms'] for r in mine):.0f} ms")
             assert len(since_first) > 20, f"stream {i}: only {len(since_first)} frames after its first detection"
+            # Persons found by the detector, counted on the frames it ran on: how
+            # often it runs depends on the machine's load (the frames between carry
+            # the tracker's predictions, checked below), what it finds does not.
             # A third: the 480x270 camera's people are a few pixels tall, and
             # NanoDet misses some of them in about half its frames.
-            assert frames_with_persons >= len(since_first) // 3, \
-                f"stream {i}: persons in only {frames_with_persons} of {len(since_first)} frames since its first detection"
+            assert detected_with_persons >= len(detected_frames) / 3, \
+                f"stream {i}: persons found on only {detected_with_persons} of its {len(detected_frames)} detected frames"
             # Tracking: ids on every object; detected frames and predicted frames in between.
             objects = [o for r in mine for o in r["objects"]]
             assert all(o.get("track_id", 0) >= 1 for o in objects), f"stream {i}: an object without a track id"
@@ -155,7 +161,10 @@ def main(camsim_bin, slipstream_bin):
             # that the frames between them carry predictions, does not.
             assert len(detected) >= 5, f"stream {i}: only {len(detected)} detected frames"
             assert any(not o["predicted"] for r in detected for o in r["objects"]), f"stream {i}: no detected boxes"
-            assert len(predicted) >= len(mine) // 3, f"stream {i}: only {len(predicted)} frames with predicted boxes"
+            # Counted from the first detection on, as persons above: before it there is nothing to predict.
+            predicted_since = [r for r in since_first if not r["detected"] and any(o["predicted"] for o in r["objects"])]
+            assert len(predicted_since) >= len(since_first) // 3, \
+                f"stream {i}: only {len(predicted_since)} of {len(since_first)} frames since its first detection with predicted boxes"
         # Latency by stage: the four camera-frame stages split latency_ms between them,
         # and the summary names every stage through the encoder.
         split = [r for r in records if all(v >= 0 for v in r["stages_ms"].values())]

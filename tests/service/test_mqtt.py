@@ -67,6 +67,13 @@ class Metadata:
                     self.per_stream[r["stream"]] = self.per_stream.get(r["stream"], 0) + 1
         self.samples.append((time.monotonic(), dict(self.per_stream)))
 
+    def read_for(self, seconds):
+        """Keeps reading, every half second, for `seconds` (the rate samples of a phase)."""
+        started = time.monotonic()
+        while time.monotonic() - started < seconds:
+            time.sleep(0.5)
+            self.read()
+
     def lines_at(self, t, stream):
         """Lines of `stream` in the last sample taken at or before t."""
         best = 0
@@ -195,17 +202,13 @@ def main(camsim_bin, slipstream_bin):
         # The cameras' rate with the broker there, to compare with the outage.
         meta.read()
         normal_from = time.monotonic()
-        while time.monotonic() - normal_from < OUTAGE_SECONDS:
-            time.sleep(0.5)
-            meta.read()
+        meta.read_for(OUTAGE_SECONDS)
 
         # 3. The broker goes away for a while, SIGKILLed, and comes back without what it retained.
         meta.read()
         killed_at = time.monotonic()
         broker.kill()
-        while time.monotonic() - killed_at < OUTAGE_SECONDS:
-            time.sleep(0.5)
-            meta.read()
+        meta.read_for(OUTAGE_SECONDS)
         back_at = time.monotonic()
         before = sub.all()
         sub.stop()
@@ -284,14 +287,10 @@ def main(camsim_bin, slipstream_bin):
         meta2 = Metadata(metadata2)
         meta2.read()
         normal_from = time.monotonic()
-        while time.monotonic() - normal_from < OUTAGE_SECONDS:
-            time.sleep(0.5)
-            meta2.read()
+        meta2.read_for(OUTAGE_SECONDS)
         stalled_at = time.monotonic()
         broker.pause()
-        while time.monotonic() - stalled_at < OUTAGE_SECONDS:
-            time.sleep(0.5)
-            meta2.read()
+        meta2.read_for(OUTAGE_SECONDS)
         resumed_at = time.monotonic()
         broker.resume()
         fps = CAMERAS[0][3]

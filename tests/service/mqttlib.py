@@ -71,7 +71,11 @@ class Subscriber:
         self.lock = threading.Lock()
         self.log_path = os.path.join(folder, f"{name}.messages")
         # One line per message: retained flag, topic, payload (ours are single-line).
-        self.proc = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-t", topic,
+        # QoS 0: the broker then forwards everything in the order slipstream
+        # published it. At QoS 1 its window of unacknowledged messages (20)
+        # holds back counts and events but not the QoS 0 frame lines, so on a
+        # busy machine a count could arrive after the line of its frame.
+        self.proc = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-q", "0", "-t", topic,
                                       "-F", "%r %t %p"],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         self.thread = threading.Thread(target=self._read, daemon=True)

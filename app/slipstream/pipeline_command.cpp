@@ -307,6 +307,7 @@ void route_core_logs() {
     ss::set_log_sink([](ss::LogLevel level, std::string_view message) {
         if (level == ss::LogLevel::error) console::error(message);
         if (level == ss::LogLevel::warning) console::warn(message);
+        if (level == ss::LogLevel::info) console::note(message);
     });
 }
 

@@ -48,6 +48,7 @@ Detector::Detector(InferConfig config, std::unique_ptr<InferenceBackend> backend
     options.workspace_mb = static_cast<std::size_t>(config_.workspace_mb);
     options.engine_cache = config_.model_engine_file;
     options.max_batch = config_.batch_size;
+    options.log = [](LogLevel level, std::string_view message) { ss::log(level, message); };
     backend_->configure(options);
     backend_->load(config_.onnx_file, config_.output_blob_names);
     // One forward pass on a blank image tells the real output shapes, so a model

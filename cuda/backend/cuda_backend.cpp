@@ -186,14 +186,16 @@ private:
             save_cache();
             if (!stop_building_) {
                 // Said once per backend: how long the start of a fleet runs padded batches.
-                std::fprintf(stderr, "backend=cuda: %s: the batch sizes between 1 and %d built in %.1f s\n",
-                             model_.filename().c_str(), options_.max_batch,
-                             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+                char took[32];
+                std::snprintf(took, sizeof took, "%.1f",
+                              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+                say(LogLevel::info, "backend=cuda: " + model_.filename().string() + ": the batch sizes between 1 and " +
+                                        std::to_string(options_.max_batch) + " built in " + took + " s");
             }
         } catch (const std::exception& e) {
             if (!stop_building_) {
-                std::fprintf(stderr, "backend=cuda: %s: building the batch sizes between 1 and %d failed, batches run padded: %s\n",
-                             model_.filename().c_str(), options_.max_batch, e.what());
+                say(LogLevel::warning, "backend=cuda: " + model_.filename().string() + ": building the batch sizes between 1 and " +
+                                           std::to_string(options_.max_batch) + " failed, batches run padded: " + e.what());
             }
         }
     }
@@ -295,6 +297,15 @@ private:
     Executor& executor_to_run(int count) {
         if (!batch_in_outputs_ || count > options_.max_batch) return executor_for(bucket(count));
         return ready_executor_at_least(count);
+    }
+
+    // Through the program's log sink when core gave one; a module built on its own prints.
+    void say(LogLevel level, const std::string& message) const {
+        if (options_.log) {
+            options_.log(level, message);
+        } else {
+            std::fprintf(stderr, "%s\n", message.c_str());
+        }
     }
 
     void save_cache() {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "slipstream/error.hpp"
+#include "slipstream/log.hpp"
 #include "slipstream/output_parser.hpp"
 
 namespace ss {
@@ -57,6 +58,9 @@ struct BackendOptions {
     // Prepare the batch sizes between 1 and max_batch too (a GPU backend builds
     // them in the background); false: only those two (a benchmark of one size).
     bool sizes_between = true;
+    // Where the backend says things. A backend module has its own copy of
+    // core's statics, so ss::log there would miss the sink the program set.
+    LogSink log;
 };
 
 class InferenceBackend {

@@ -157,7 +157,7 @@ void HttpServer::on_got_chunk(SoupServerMessage* message, GBytes*, gpointer data
     soup_message_body_set_accumulate(body, FALSE);
 }
 
-void HttpServer::on_request(SoupServer*, SoupServerMessage* message, const char* path, GHashTable*, gpointer data) {
+void HttpServer::on_request(SoupServer*, SoupServerMessage* message, const char* path, GHashTable* query, gpointer data) {
     auto* self = static_cast<HttpServer*>(data);
     if (soup_server_message_get_status(message) != 0) return;  // refused when the headers came
     const HttpResponse refused = self->refusal(message, path, true);  // a chunked body's length is known only now
@@ -168,6 +168,14 @@ void HttpServer::on_request(SoupServer*, SoupServerMessage* message, const char*
     HttpRequest request;
     request.method = soup_server_message_get_method(message);
     request.path = path;
+    if (query) {
+        GHashTableIter it;
+        gpointer name = nullptr, value = nullptr;
+        g_hash_table_iter_init(&it, query);
+        while (g_hash_table_iter_next(&it, &name, &value)) {
+            request.query[static_cast<const char*>(name)] = value ? static_cast<const char*>(value) : "";
+        }
+    }
     SoupMessageBody* body = soup_server_message_get_request_body(message);
     if (body && body->length) request.body.assign(body->data, static_cast<std::size_t>(body->length));
     const Handler& handler = self->routes_.at(request.path).by_method.at(request.method);

@@ -20,6 +20,7 @@ namespace slipstream {
 struct HttpRequest {
     std::string method;
     std::string path;
+    std::map<std::string, std::string> query;  // ?name=value, decoded (a name given twice: its last value)
     std::string body;
 };
 

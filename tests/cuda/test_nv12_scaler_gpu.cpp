@@ -7,18 +7,13 @@
 #include <cstdlib>
 #include <string>
 
+#include "gpu_test.hpp"
 #include "nv12_test_util.hpp"
 #include "slipstream/cuda/devices.hpp"
 #include "slipstream/cuda/nv12_scaler.hpp"
 
 namespace ss::cuda::test {
 namespace {
-
-#define ASSERT_CUDA(call)                                                                   \
-    do {                                                                                    \
-        const cudaError_t status_ = (call);                                                 \
-        ASSERT_EQ(status_, cudaSuccess) << #call << ": " << cudaGetErrorString(status_);    \
-    } while (0)
 
 // An NV12 picture in pitched device memory (as NVDEC leaves it).
 struct DeviceNv12 {
@@ -55,9 +50,7 @@ void upload(HostNv12& host, DeviceNv12& dev) {
 class Nv12ScalerGpu : public ::testing::Test {
 protected:
     void SetUp() override {
-        const Devices devices = find_devices();
-        if (devices.list.empty()) GTEST_SKIP() << "no CUDA device: " << devices.why_none;
-        std::cout << "on GPU " << devices.list[0].index << ": " << devices.list[0].name << "\n";
+        SELECT_GPU_OR_SKIP();
     }
 
     // Scales a random picture with `scaler` and with the reference; both

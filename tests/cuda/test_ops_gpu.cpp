@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "gpu_test.hpp"
 #include "ops_reference.hpp"
 #include "slipstream/cuda/devices.hpp"
 #include "slipstream/cuda/ops.hpp"
@@ -31,12 +32,6 @@ using ops::ResizeMode;
 using ops::UnaryOp;
 constexpr ElementType f32 = ElementType::f32;
 constexpr ElementType f16 = ElementType::f16;
-
-#define ASSERT_CUDA(call)                                                                   \
-    do {                                                                                    \
-        const cudaError_t status_ = (call);                                                 \
-        ASSERT_EQ(status_, cudaSuccess) << #call << ": " << cudaGetErrorString(status_);    \
-    } while (0)
 
 void throw_if(cudaError_t status, const char* what) {
     if (status != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(status));
@@ -178,9 +173,7 @@ std::string shape_text(const Shape& s) {
 class OpsGpu : public ::testing::Test {
 protected:
     void SetUp() override {
-        const Devices devices = find_devices();
-        if (devices.list.empty()) GTEST_SKIP() << "no CUDA device: " << devices.why_none;
-        std::cout << "on GPU " << devices.list[0].index << ": " << devices.list[0].name << "\n";
+        SELECT_GPU_OR_SKIP();
         ASSERT_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     }
     void TearDown() override {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "gpu_test.hpp"
 #include "nv12_test_util.hpp"
 #include "slipstream/cuda/devices.hpp"
 #include "slipstream/cuda/nv12_scaler.hpp"
@@ -20,12 +21,6 @@
 
 namespace ss::cuda::test {
 namespace {
-
-#define ASSERT_CUDA(call)                                                                \
-    do {                                                                                 \
-        const cudaError_t status_ = (call);                                              \
-        ASSERT_EQ(status_, cudaSuccess) << #call << ": " << cudaGetErrorString(status_); \
-    } while (0)
 
 // Device memory freed at scope end.
 struct DeviceMemory {
@@ -65,9 +60,7 @@ struct OddNv12 : HostNv12 {
 class PreprocessGpu : public ::testing::Test {
 protected:
     void SetUp() override {
-        const Devices devices = find_devices();
-        if (devices.list.empty()) GTEST_SKIP() << "no CUDA device: " << devices.why_none;
-        ASSERT_CUDA(cudaSetDevice(devices.list[0].index));
+        SELECT_GPU_OR_SKIP();
         ASSERT_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     }
     void TearDown() override {

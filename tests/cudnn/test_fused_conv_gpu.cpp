@@ -20,17 +20,12 @@
 #include <vector>
 
 #include "conv_reference.hpp"
+#include "gpu_test.hpp"
 #include "slipstream/cuda/devices.hpp"
 #include "slipstream/cudnn/fused_conv.hpp"
 
 namespace ss::cudnn::test {
 namespace {
-
-#define ASSERT_CUDA(call)                                                                   \
-    do {                                                                                    \
-        const cudaError_t status_ = (call);                                                 \
-        ASSERT_EQ(status_, cudaSuccess) << #call << ": " << cudaGetErrorString(status_);    \
-    } while (0)
 
 constexpr std::size_t workspace_limit = std::size_t(256) << 20;
 
@@ -184,11 +179,9 @@ double tolerance(const Case& c, const FusedConv& conv) {
 class FusedConvGpu : public ::testing::Test {
 protected:
     void SetUp() override {
-        const cuda::Devices devices = cuda::find_devices();
-        if (devices.list.empty()) GTEST_SKIP() << "no CUDA device: " << devices.why_none;
+        SELECT_GPU_OR_SKIP();
         std::string why;
         if (!available(&why)) GTEST_SKIP() << "no loadable cuDNN: " << why;
-        ASSERT_CUDA(cudaSetDevice(devices.list[0].index));
         // One stream for the whole test: a layer's handle keeps the stream it last
         // ran on, so that stream must outlive the handle's later uses.
         ASSERT_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
@@ -197,8 +190,7 @@ protected:
         } catch (const std::exception& e) {
             FAIL() << e.what();
         }
-        std::cout << "on GPU " << devices.list[0].index << ": " << devices.list[0].name << ", cuDNN "
-                  << runtime_version() << "\n";
+        std::cout << "cuDNN " << runtime_version() << "\n";
     }
     void TearDown() override {
         unsetenv("SLIPSTREAM_CUDNN_FORCE_UNFUSED");

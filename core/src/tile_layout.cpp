@@ -276,15 +276,21 @@ void place_labels(TileLayout& layout, cv::Size tile, const Detections& objects, 
         const cv::Rect &ra = layout.boxes[a], &rb = layout.boxes[b];
         return ra.y != rb.y ? ra.y < rb.y : ra.x < rb.x;
     });
+    // Labels together may cover a quarter of the picture: on small tiles of a
+    // crowded scene the rest keep only their boxes, so the picture stays visible.
+    const int label_budget = layout.picture.area() / 4;
+    int covered = 0;
     for (std::size_t i : order) {
         // On small pictures full labels would hide what they name: a label may take a quarter of the width.
         std::vector<std::string> texts{object_label(objects[i], config), compact_label(objects[i])};
         if (label_text(texts[0], scale, {0, 0}).area.width > layout.picture.width / 4) texts.erase(texts.begin());
         for (const std::string& text : texts) {
             const PlacedText probe = label_text(text, scale, {0, 0});
+            if (covered + probe.area.area() > label_budget) continue;
             const auto at = free_place(probe.area.size(), layout.boxes[i], free, layout.labels);
             if (at) {
                 layout.labels.push_back({label_text(text, scale, *at), i});
+                covered += probe.area.area();
                 break;
             }
         }

@@ -169,7 +169,11 @@ TEST_P(TileTextAtOutputSize, EveryTextInsideItsTileLegibleAndClear) {
             << "a word of the statistics is missing";
         allowed(layout.bar + cell.tl()).setTo(255);
 
-        // Labels: inside the tile, below the bar, clear of each other, of readable size.
+        // Labels: inside the tile, below the bar, clear of each other, of readable size,
+        // together over no more than a quarter of the picture.
+        int covered = 0;
+        for (const auto& label : layout.labels) covered += label.text.area.area();
+        EXPECT_LE(covered, layout.picture.area() / 4) << "labels hide the picture";
         for (std::size_t a = 0; a < layout.labels.size(); ++a) {
             const auto& label = layout.labels[a];
             EXPECT_TRUE(inside(label.text.area, tile)) << label.text.text;

@@ -9,6 +9,7 @@
 #include "mqtt/mqtt_report.hpp"
 #include "slipstream/counts.hpp"
 #include "slipstream/json.hpp"
+#include "slipstream/track_event_feed.hpp"
 
 namespace slipstream {
 
@@ -125,11 +126,11 @@ void FrameReport::report(GstBuffer* batch, GstClockTime now) {
     const SsBatchMeta* meta = ss_buffer_get_batch_meta(batch);
     if (!meta) return;
     record_stages(*meta, GST_BUFFER_PTS(batch), now);  // the PTS finds the picture again at the encoder
-    if (!show_frames_ && !metadata_ && !mqtt_) return;
+    if (!show_frames_ && !metadata_ && !mqtt_ && !events_) return;
     static const ss::InferConfig no_detector;
     const ss::InferConfig& detector = *meta->detector_config ? **meta->detector_config : no_detector;
     const bool wants_line = metadata_ || (mqtt_ && mqtt_->wants_frames());
-    const double wall_now = static_cast<double>(g_get_real_time()) / G_USEC_PER_SEC;  // MQTT's times are Unix times
+    const double wall_now = static_cast<double>(g_get_real_time()) / G_USEC_PER_SEC;  // track events' times are Unix times
     text_.clear();
     json_.clear();
     std::string line;
@@ -141,8 +142,8 @@ void FrameReport::report(GstBuffer* batch, GstClockTime now) {
             // Streams are named by their source id, which stays theirs while others join and leave.
             text_ += ss::frame_line(static_cast<int>(f.source_id), f.frame->number, f.objects, detector.groups) + "\n";
         }
-        if (!wants_line && !mqtt_) continue;
-        // Boxes in the camera's pixels, as the metadata and MQTT tell them.
+        if (!wants_line && !mqtt_ && !events_) continue;
+        // Boxes in the camera's pixels, as the metadata, track events and MQTT tell them.
         const ss::Detections in_source =
             ss::resized(f.objects, f.frame->bgr.size(), {f.frame->source_width, f.frame->source_height});
         line.clear();
@@ -170,9 +171,11 @@ void FrameReport::report(GstBuffer* batch, GstClockTime now) {
                 json_ += '\n';
             }
         }
-        if (mqtt_) mqtt_->frame(std::to_string(f.source_id), f.frame->number, in_source, detector, wall_now, line);
+        const std::string source = std::to_string(f.source_id);
+        if (events_) events_->frame(source, f.frame->number, in_source, detector, wall_now);
+        if (mqtt_) mqtt_->frame(source, in_source, detector, line);
     }
-    if (mqtt_) mqtt_->tick(wall_now);
+    if (events_) events_->tick(wall_now);
     if (show_frames_) console::frame_lines(std::move(text_));
     if (metadata_) metadata_->write(std::move(json_));
 }

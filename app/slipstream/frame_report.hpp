@@ -18,6 +18,10 @@
 
 struct SsBatchMeta;
 
+namespace ss {
+class TrackEventFeed;
+}
+
 namespace slipstream {
 
 namespace mqtt {
@@ -33,6 +37,9 @@ public:
     // Also tell every frame's tracks and counts (and lines, if it wants them)
     // to MQTT; set before the pipeline runs. Not owned.
     void set_mqtt(mqtt::MqttReport* mqtt) { mqtt_ = mqtt; }
+    // Also tell every frame's tracks to the track events (before MQTT's counts,
+    // so an event goes out ahead of the count it changes). Not owned.
+    void set_track_events(ss::TrackEventFeed* events) { events_ = events; }
 
     // Attach to a pad that carries batches after detection (and tracking).
     void attach(GstPad* pad);
@@ -58,6 +65,7 @@ private:
     std::unique_ptr<LineWriter> metadata_file_;  // a file of its own
     LineWriter* metadata_ = nullptr;             // that file's writer, or the console's stdout
     mqtt::MqttReport* mqtt_ = nullptr;
+    ss::TrackEventFeed* events_ = nullptr;
     std::string text_;  // reused: one write per batch
     std::string json_;
 

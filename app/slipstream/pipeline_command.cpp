@@ -19,6 +19,7 @@
 #include "cudascale/shared_context.hpp"
 #endif
 #include "console.hpp"
+#include "events_api.hpp"
 #include "frame_report.hpp"
 #include "http_server.hpp"
 #include "meta/running_time.hpp"
@@ -33,6 +34,8 @@
 #include "slipstream/error.hpp"
 #include "slipstream/grid.hpp"
 #include "slipstream/log.hpp"
+#include "slipstream/recent_track_events.hpp"
+#include "slipstream/track_event_feed.hpp"
 #include "slipstream/tracker.hpp"
 #include "sources.hpp"
 #include "stream_api.hpp"
@@ -59,6 +62,8 @@ struct App {
     std::unique_ptr<PipelineMetrics> metrics;  // read by the API's /metrics
     std::unique_ptr<HttpServer> api;  // after sources: its routes use them
     std::unique_ptr<RtspOutput> output;
+    ss::RecentTrackEvents recent_events;  // the latest track events, for the API and the page
+    ss::TrackEventFeed track_events;      // frames -> track events -> recent_events (and MQTT)
     std::unique_ptr<mqtt::MosquittoClient> mqtt_client;  // --mqtt: the broker connection
     std::unique_ptr<mqtt::MqttReport> mqtt_report;       // frames -> its messages
     std::unique_ptr<FrameReport> report;
@@ -188,6 +193,7 @@ void build_pipeline(App& app, const ss::InferConfig& config, DecodePath& decode)
     app.output = std::make_unique<RtspOutput>(o, app.encoder);
     app.report = std::make_unique<FrameReport>(o.show_frames, app.metadata);  // before anything can call it
     app.report->set_mqtt(app.mqtt_report.get());
+    app.report->set_track_events(&app.track_events);
     GstAppSinkCallbacks callbacks{};
     callbacks.new_sample = +[](GstAppSink* sink, gpointer data) -> GstFlowReturn {
         auto& app = *static_cast<App*>(data);
@@ -279,9 +285,10 @@ std::string start_mqtt(App& app) {
     settings.queue_messages = static_cast<std::size_t>(o.mqtt_queue);
     app.mqtt_client = std::make_unique<mqtt::MosquittoClient>(settings);
     app.mqtt_report = std::make_unique<mqtt::MqttReport>(
-        mqtt::ReportSettings{o.mqtt_prefix, o.mqtt_frames, {}},
+        mqtt::ReportSettings{o.mqtt_prefix, o.mqtt_frames},
         [client = app.mqtt_client.get()](mqtt::Message m) { client->publish(std::move(m)); });
     app.mqtt_client->on_connected([report = app.mqtt_report.get()] { report->resend_counts(); });
+    app.track_events.listen([report = app.mqtt_report.get()](const ss::TrackEvent& event) { report->track_event(event); });
     return app.mqtt_client->start();
 }
 
@@ -297,6 +304,7 @@ std::string start_api(App& app) {
     app.metrics = std::make_unique<PipelineMetrics>(
         MetricsInputs{app.sources.get(), &app.camera_stats, app.report.get(), app.infer, &app.output_frames, app.groups});
     add_metrics_route(*server, *app.metrics);
+    add_events_api(*server, app.recent_events);
     add_web_page(*server);
     if (std::string error = server->listen(app.options.bind_address, app.options.api_port); !error.empty()) return error;
     app.api = std::move(server);
@@ -364,6 +372,9 @@ int run_pipeline_command(int argc, char** argv) {
     }
     console::say(decode.path.summary);
     app.groups = config.groups.names;
+    app.track_events.listen([&app](const ss::TrackEvent& event) {
+        app.recent_events.add(event, static_cast<double>(g_get_real_time()) / G_USEC_PER_SEC);
+    });
     if (o.mqtt) {
         if (const std::string error = start_mqtt(app); !error.empty()) {
             console::error(error);
@@ -407,16 +418,17 @@ int run_pipeline_command(int argc, char** argv) {
             console::warn(error);
         }
     }
-    if (app.mqtt_report) {
-        // Cameras added through the API are told by their camera id; a removed one's tracks end and counts go.
-        app.sources->on_camera_change([report = app.mqtt_report.get()](int index, const std::string& camera_id, bool joined) {
-            if (joined) {
-                report->name_camera(std::to_string(index), camera_id);
-            } else {
-                report->camera_gone(std::to_string(index));
-            }
-        });
-    }
+    // Cameras added through the API are told by their camera id; a removed one's tracks end (first) and its counts go.
+    app.sources->on_camera_change([&app](int index, const std::string& camera_id, bool joined) {
+        const std::string source = std::to_string(index);
+        if (joined) {
+            app.track_events.name_camera(source, camera_id);
+            if (app.mqtt_report) app.mqtt_report->name_camera(source, camera_id);
+        } else {
+            app.track_events.camera_gone(source);
+            if (app.mqtt_report) app.mqtt_report->camera_gone(source);
+        }
+    });
     app.sources->start();
     if (gst_element_set_state(app.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
         // The bus holds the reason (e.g. the model failed to load); show it.
@@ -467,7 +479,7 @@ int run_pipeline_command(int argc, char** argv) {
     app.output.reset();
     gst_object_unref(app.pipeline);
     app.report.reset();  // writes out what is queued
-    if (app.mqtt_report) app.mqtt_report->finish();  // every open track ends
+    app.track_events.finish();                       // every open track ends
     if (app.mqtt_client) app.mqtt_client->stop();    // sends those and "offline" while the broker takes them
     g_main_loop_unref(app.loop);
     if (app.metadata && app.metadata != stdout) std::fclose(app.metadata);

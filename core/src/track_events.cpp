@@ -1,4 +1,4 @@
-#include "track_events.hpp"
+#include "slipstream/track_events.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -6,34 +6,34 @@
 
 #include "slipstream/json.hpp"
 
-namespace slipstream::mqtt {
+namespace ss {
 namespace {
 
 void append_state(std::string& out, const TrackState& s) {
     out += "{\"id\":";
-    ss::append_json_string(out, s.camera_id + "-" + std::to_string(s.track_id));
+    append_json_string(out, s.camera_id + "-" + std::to_string(s.track_id));
     out += ",\"camera_id\":";
-    ss::append_json_string(out, s.camera_id);
+    append_json_string(out, s.camera_id);
     out += ",\"track_id\":" + std::to_string(s.track_id);
     out += ",\"class_id\":" + std::to_string(s.class_id);
     out += ",\"label\":";
-    ss::append_json_string(out, s.label);
+    append_json_string(out, s.label);
     out += ",\"group\":";
     if (s.group.empty()) {
         out += "null";
     } else {
-        ss::append_json_string(out, s.group);
+        append_json_string(out, s.group);
     }
     out += ",\"confidence\":";
-    ss::append_json_number(out, s.confidence, 4);
+    append_json_number(out, s.confidence, 4);
     out += ",\"top_confidence\":";
-    ss::append_json_number(out, s.top_confidence, 4);
+    append_json_number(out, s.top_confidence, 4);
     out += ",\"box\":";
-    ss::append_box_json(out, s.box);
+    append_box_json(out, s.box);
     out += ",\"first_seen\":";
-    ss::append_json_number(out, s.first_seen, 3);
+    append_json_number(out, s.first_seen, 3);
     out += ",\"last_seen\":";
-    ss::append_json_number(out, s.last_seen, 3);
+    append_json_number(out, s.last_seen, 3);
     out += ",\"frame\":" + std::to_string(s.frame);
     out += s.ended ? ",\"ended\":true}" : ",\"ended\":false}";
 }
@@ -74,10 +74,10 @@ void TrackEvents::update_if_due(Track& track, double now, std::vector<TrackEvent
     track.last_update = now;
 }
 
-std::vector<TrackEvent> TrackEvents::frame(std::uint64_t frame_number, const ss::Detections& objects,
-                                           const ss::InferConfig& config, double now) {
+std::vector<TrackEvent> TrackEvents::frame(std::uint64_t frame_number, const Detections& objects,
+                                           const InferConfig& config, double now) {
     std::vector<TrackEvent> events;
-    for (const ss::Detection& d : objects) {
+    for (const Detection& d : objects) {
         if (d.track_id < 0) continue;
         auto [it, is_new] = tracks_.try_emplace(d.track_id);
         TrackState& s = it->second.now;
@@ -132,4 +132,4 @@ std::vector<TrackEvent> TrackEvents::end_all() {
     return events;
 }
 
-}  // namespace slipstream::mqtt
+}  // namespace ss

@@ -1,5 +1,6 @@
 // The MQTT side that needs no broker: the --mqtt URL, topic names, the bounded
-// queue, track events and what MqttReport sends for a run of frames.
+// queue, and what MqttReport sends for a run of frames with the track events
+// core's TrackEventFeed tells it (the events themselves: test_track_events.cpp).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -9,7 +10,7 @@
 #include "mqtt/mqtt_report.hpp"
 #include "mqtt/mqtt_url.hpp"
 #include "mqtt/topics.hpp"
-#include "mqtt/track_events.hpp"
+#include "slipstream/track_event_feed.hpp"
 
 using namespace slipstream::mqtt;
 
@@ -35,6 +36,40 @@ ss::Detection object(std::int64_t track, int class_id, float confidence = 0.8f, 
 }
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// MqttReport wired to a TrackEventFeed as the program wires them: the feed
+// sees each frame first and tells its events to the report, then the report
+// counts the frame. Same calls as the report had when it made events itself.
+struct ReportWithEvents {
+    struct Settings {
+        std::string prefix;
+        bool frames = false;
+        ss::TrackEventSettings events;
+    };
+    ss::TrackEventFeed feed;
+    MqttReport report;
+    ReportWithEvents(Settings settings, MqttReport::Send send)
+        : feed(settings.events), report({settings.prefix, settings.frames}, std::move(send)) {
+        feed.listen([this](const ss::TrackEvent& event) { report.track_event(event); });
+    }
+    void name_camera(const std::string& source, const std::string& camera_id) {
+        feed.name_camera(source, camera_id);
+        report.name_camera(source, camera_id);
+    }
+    void frame(const std::string& source, std::uint64_t number, const ss::Detections& objects, const ss::InferConfig& config,
+               double now, const std::string& frame_json = {}) {
+        feed.frame(source, number, objects, config, now);
+        report.frame(source, objects, config, frame_json);
+    }
+    void tick(double now) { feed.tick(now); }
+    void camera_gone(const std::string& source) {
+        feed.camera_gone(source);
+        report.camera_gone(source);
+    }
+    void finish() { feed.finish(); }
+    void resend_counts() { report.resend_counts(); }
+    bool wants_frames() const { return report.wants_frames(); }
+};
 
 }  // namespace
 
@@ -139,97 +174,10 @@ TEST(MqttQueue, StateReplacesItsOlderSelfAndOutranksEvents) {
     EXPECT_EQ(q.bytes(), 2u);
 }
 
-TEST(TrackEvents, NewOnceThenEndAfterItIsGone) {
-    const auto config = person_and_car();
-    TrackEvents events("0", {5.0, 1.0});
-    ss::Detection untracked = object(-1, 0);
-    auto e = events.frame(1, {object(7, 0, 0.6f), untracked}, config, 100.0);
-    ASSERT_EQ(e.size(), 1u);
-    EXPECT_EQ(e[0].type, TrackEventType::started);
-    EXPECT_FALSE(e[0].before);
-    EXPECT_EQ(e[0].after.track_id, 7);
-    EXPECT_EQ(e[0].after.camera_id, "0");
-    EXPECT_EQ(e[0].after.label, "person");
-    EXPECT_EQ(e[0].after.group, "Person");
-    EXPECT_DOUBLE_EQ(e[0].after.first_seen, 100.0);
-
-    EXPECT_TRUE(events.frame(2, {object(7, 0, 0.9f, 12)}, config, 100.5).empty());
-    // A predicted box keeps the confidence of the detection it follows.
-    EXPECT_TRUE(events.frame(3, {object(7, 0, 0.3f, 14, true)}, config, 101.0).empty());
-    EXPECT_TRUE(events.tick(105.9).empty());  // 4.9 s unseen
-    e = events.tick(106.0);
-    ASSERT_EQ(e.size(), 1u);
-    EXPECT_EQ(e[0].type, TrackEventType::ended);
-    ASSERT_TRUE(e[0].before);
-    EXPECT_TRUE(e[0].after.ended);
-    EXPECT_DOUBLE_EQ(e[0].after.first_seen, 100.0);
-    EXPECT_DOUBLE_EQ(e[0].after.last_seen, 101.0);
-    EXPECT_EQ(e[0].after.frame, 3u);
-    EXPECT_FLOAT_EQ(e[0].after.confidence, 0.9f);
-    EXPECT_FLOAT_EQ(e[0].after.top_confidence, 0.9f);
-    EXPECT_FLOAT_EQ(e[0].after.box.left, 14);
-    EXPECT_EQ(events.open_tracks(), 0u);
-
-    // Seen again after its end: a new event (the consumer closed it).
-    e = events.frame(9, {object(7, 0)}, config, 120.0);
-    ASSERT_EQ(e.size(), 1u);
-    EXPECT_EQ(e[0].type, TrackEventType::started);
-}
-
-TEST(TrackEvents, GroupChangeIsAnUpdateAtMostOncePerInterval) {
-    const auto config = person_and_car();
-    TrackEvents events("cam", {5.0, 1.0});
-    events.frame(1, {object(3, 0)}, config, 10.0);
-    // Changed within the interval after new: held back...
-    EXPECT_TRUE(events.frame(2, {object(3, 1)}, config, 10.4).empty());
-    // ...and sent when the interval has passed, even without a frame.
-    auto e = events.tick(11.0);
-    ASSERT_EQ(e.size(), 1u);
-    EXPECT_EQ(e[0].type, TrackEventType::updated);
-    EXPECT_EQ(e[0].before->group, "Person");
-    EXPECT_EQ(e[0].after.group, "Vehicle");
-    EXPECT_EQ(e[0].after.label, "car");
-    // Flapping back and forth within the interval: one update for the net change, none when it came back.
-    EXPECT_TRUE(events.frame(3, {object(3, 0)}, config, 11.2).empty());
-    EXPECT_TRUE(events.frame(4, {object(3, 1)}, config, 11.4).empty());
-    EXPECT_TRUE(events.tick(12.1).empty());
-    // A class in no group, more than the interval after the last update: told at once.
-    e = events.frame(5, {object(3, 2)}, config, 12.5);
-    ASSERT_EQ(e.size(), 1u);
-    EXPECT_EQ(e[0].after.group, "");
-    EXPECT_TRUE(has(event_json(e[0]), "\"group\":null"));
-}
-
-TEST(TrackEvents, EndAllEndsEveryTrack) {
-    const auto config = person_and_car();
-    TrackEvents events("0");
-    events.frame(1, {object(1, 0), object(2, 1)}, config, 1.0);
-    const auto e = events.end_all();
-    ASSERT_EQ(e.size(), 2u);
-    for (const auto& x : e) EXPECT_EQ(x.type, TrackEventType::ended);
-    EXPECT_EQ(events.open_tracks(), 0u);
-    EXPECT_TRUE(events.tick(100).empty());
-}
-
-TEST(TrackEvents, JsonCarriesEveryField) {
-    const auto config = person_and_car();
-    TrackEvents events("2");
-    const auto e = events.frame(42, {object(12, 0, 0.71f, 614.8f)}, config, 1733100000.25);
-    ASSERT_EQ(e.size(), 1u);
-    const std::string json = event_json(e[0]);
-    EXPECT_EQ(json.rfind("{\"type\":\"new\",\"before\":null,\"after\":{", 0), 0u) << json;
-    for (const char* field : {"\"id\":\"2-12\"", "\"camera_id\":\"2\"", "\"track_id\":12", "\"class_id\":0", "\"label\":\"person\"",
-                              "\"group\":\"Person\"", "\"confidence\":0.7100", "\"top_confidence\":0.7100",
-                              "\"box\":[614.8,20.0,30.0,60.0]", "\"first_seen\":1733100000.250", "\"last_seen\":1733100000.250",
-                              "\"frame\":42", "\"ended\":false"}) {
-        EXPECT_TRUE(has(json, field)) << field << " in " << json;
-    }
-}
-
 TEST(MqttReport, CountsWhenTheyChangeEventsAndFrames) {
     const auto config = person_and_car();
     std::vector<Message> sent;
-    MqttReport report({"ss", true, {5.0, 1.0}}, [&](Message m) { sent.push_back(std::move(m)); });
+    ReportWithEvents report({"ss", true, {5.0, 1.0}}, [&](Message m) { sent.push_back(std::move(m)); });
 
     report.frame("0", 1, {object(1, 0), object(2, 0)}, config, 50.0, "{\"frame\":1}");
     // new x2, then every group's count (retained), then the frame line.
@@ -291,7 +239,7 @@ TEST(MqttReport, CountsWhenTheyChangeEventsAndFrames) {
 TEST(MqttReport, NoFrameLinesUnlessAsked) {
     const auto config = person_and_car();
     std::vector<Message> sent;
-    MqttReport report({"slipstream", false, {}}, [&](Message m) { sent.push_back(std::move(m)); });
+    ReportWithEvents report({"slipstream", false, {}}, [&](Message m) { sent.push_back(std::move(m)); });
     EXPECT_FALSE(report.wants_frames());
     report.frame("0", 1, {}, config, 1.0, "{\"frame\":1}");
     for (const auto& m : sent) EXPECT_NE(m.topic, "slipstream/0/frames");
@@ -300,7 +248,7 @@ TEST(MqttReport, NoFrameLinesUnlessAsked) {
 TEST(MqttReport, ResendsCurrentCountsOnRequest) {
     const auto config = person_and_car();
     std::vector<Message> sent;
-    MqttReport report({"p", false, {}}, [&](Message m) { sent.push_back(std::move(m)); });
+    ReportWithEvents report({"p", false, {}}, [&](Message m) { sent.push_back(std::move(m)); });
     report.resend_counts();
     EXPECT_TRUE(sent.empty());  // nothing counted yet
     report.frame("4", 1, {object(1, 1)}, config, 1.0);
@@ -317,7 +265,7 @@ TEST(MqttReport, ResendsCurrentCountsOnRequest) {
 TEST(MqttReport, CamerasAddedThroughTheApiGoByTheirId) {
     const auto config = person_and_car();
     std::vector<Message> sent;
-    MqttReport report({"p", false, {}}, [&](Message m) { sent.push_back(std::move(m)); });
+    ReportWithEvents report({"p", false, {}}, [&](Message m) { sent.push_back(std::move(m)); });
     report.name_camera("5", "front door");
     report.frame("5", 1, {object(3, 0)}, config, 1.0);
     ASSERT_EQ(sent.size(), 3u);

@@ -7,14 +7,8 @@ namespace slipstream::mqtt {
 MqttReport::MqttReport(ReportSettings settings, Send send)
     : settings_(std::move(settings)), topics_{settings_.prefix}, send_(std::move(send)) {}
 
-void MqttReport::send_events(const std::vector<TrackEvent>& events) {
-    for (const TrackEvent& e : events) send_({topics_.events(), event_json(e), 1, false});
-}
-
-MqttReport::Camera& MqttReport::camera(const std::string& camera_id) {
-    auto it = cameras_.find(camera_id);
-    if (it == cameras_.end()) it = cameras_.emplace(camera_id, Camera{TrackEvents(camera_id, settings_.events), {}, {}}).first;
-    return it->second;
+void MqttReport::track_event(const ss::TrackEvent& event) {
+    send_({topics_.events(), ss::event_json(event), 1, false});
 }
 
 void MqttReport::name_camera(const std::string& source, const std::string& camera_id) {
@@ -23,14 +17,13 @@ void MqttReport::name_camera(const std::string& source, const std::string& camer
     gone_.erase(source);
 }
 
-void MqttReport::frame(const std::string& source, std::uint64_t frame_number, const ss::Detections& objects,
-                       const ss::InferConfig& config, double now, const std::string& frame_json) {
+void MqttReport::frame(const std::string& source, const ss::Detections& objects, const ss::InferConfig& config,
+                       const std::string& frame_json) {
     std::lock_guard lock(lock_);
     if (gone_.count(source)) return;
     const auto named = names_.find(source);
     const std::string& camera_id = named == names_.end() ? source : named->second;
-    Camera& cam = camera(camera_id);
-    send_events(cam.events.frame(frame_number, objects, config, now));
+    Camera& cam = cameras_[camera_id];
 
     // Counts as on the frame's line (Persons=2): every group, the first time all of them.
     const ss::GroupCounts counts = ss::count_groups(objects, config.groups);
@@ -44,11 +37,6 @@ void MqttReport::frame(const std::string& source, std::uint64_t frame_number, co
         send_({topics_.count(camera_id, cam.groups[g]), std::to_string(counts.per_group[g]), 1, true});
     }
     if (settings_.frames && !frame_json.empty()) send_({topics_.frames(camera_id), frame_json, 0, false});
-}
-
-void MqttReport::tick(double now) {
-    std::lock_guard lock(lock_);
-    for (auto& [id, cam] : cameras_) send_events(cam.events.tick(now));
 }
 
 void MqttReport::resend_counts() {
@@ -70,15 +58,9 @@ void MqttReport::camera_gone(const std::string& source) {
     }
     const auto it = cameras_.find(camera_id);
     if (it == cameras_.end()) return;
-    send_events(it->second.events.end_all());
     // An empty retained message removes the retained count from the broker.
     for (const std::string& group : it->second.groups) send_({topics_.count(camera_id, group), {}, 1, true});
     cameras_.erase(it);
-}
-
-void MqttReport::finish() {
-    std::lock_guard lock(lock_);
-    for (auto& [id, cam] : cameras_) send_events(cam.events.end_all());
 }
 
 }  // namespace slipstream::mqtt

@@ -8,6 +8,8 @@
 //           away or slipstream stops
 // Each event carries the track's state when it was last told (before; none
 // for new) and now (after). Times are seconds since the Unix epoch.
+// TrackEventFeed (track_event_feed.hpp) runs one per camera and tells every
+// event to MQTT and to the log of recent events that the HTTP API serves.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -17,7 +19,7 @@
 #include "slipstream/config.hpp"
 #include "slipstream/detection.hpp"
 
-namespace slipstream::mqtt {
+namespace ss {
 
 struct TrackEventSettings {
     // Longer than a tracker keeps a lost track (max-age, 30 frames: 3 s at
@@ -34,7 +36,7 @@ struct TrackState {
     std::string group;  // empty: the class is in no group
     float confidence = 0;      // of the latest detection
     float top_confidence = 0;  // the highest so far
-    ss::Box box;               // latest, in the camera's pixels
+    Box box;               // latest, in the camera's pixels
     double first_seen = 0, last_seen = 0;
     std::uint64_t frame = 0;   // the camera's frame number it was last seen on
     bool ended = false;
@@ -62,7 +64,7 @@ public:
 
     // The objects shown on one of this camera's frames (boxes in the camera's
     // pixels); objects without a track id are not tracks and are left out.
-    std::vector<TrackEvent> frame(std::uint64_t frame_number, const ss::Detections& objects, const ss::InferConfig& config,
+    std::vector<TrackEvent> frame(std::uint64_t frame_number, const Detections& objects, const InferConfig& config,
                                   double now);
     // Ends the tracks not seen for end_after and sends held updates that are due.
     std::vector<TrackEvent> tick(double now);
@@ -85,4 +87,4 @@ private:
     std::map<std::int64_t, Track> tracks_;
 };
 
-}  // namespace slipstream::mqtt
+}  // namespace ss

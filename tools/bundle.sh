@@ -128,7 +128,7 @@ cp "$root/configs/default/nanodet.txt" "$root/configs/default/coco-labels.txt" "
 cp "$root/LICENSE" "$top/share/slipstream/licenses/slipstream.LICENSE"
 # The web page: slipstream looks in ../share/slipstream/web beside its executable.
 mkdir -p "$top/share/slipstream/web"
-cp "$root"/app/slipstream/web/{index.html,app.js,style.css} "$top/share/slipstream/web/"
+cp "$root"/app/slipstream/web/* "$top/share/slipstream/web/"  # every file the page is made of
 # Each carried library's Debian copyright file, by package.
 while read -r lib; do
   # dpkg knows /usr/lib/...; ldd may say /lib/... (merged /usr).

@@ -90,12 +90,14 @@ persons=$(grep -o '"label":"person"' "$work/detect.json" | wc -l)
 echo "== camsim -> slipstream -> ffprobe"
 camsim_port=$((20000 + RANDOM % 20000))
 out_port=$((camsim_port + 1))
+api_port=$((camsim_port + 2))
 in_jail /opt/slipstream/bin/slipstream-camsim --port $camsim_port /tmp/street.mp4 >"$work/camsim.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 300); do grep -q '^ready' "$work/camsim.log" && break; sleep 0.2; done
 grep -q '^ready' "$work/camsim.log" || { cat "$work/camsim.log"; echo "FAIL: camsim did not start"; exit 1; }
 env -i HOME=/root PATH=/usr/bin:/bin RTSPINPUT=rtsp://127.0.0.1:$camsim_port/cam0 \
-  "$chroot_cmd" "$jail" /opt/slipstream/bin/slipstream --ip 127.0.0.1 --port $out_port >"$work/slipstream.out" 2>"$work/slipstream.err" &
+  "$chroot_cmd" "$jail" /opt/slipstream/bin/slipstream --ip 127.0.0.1 --port $out_port --bind 127.0.0.1 --api-port $api_port \
+  >"$work/slipstream.out" 2>"$work/slipstream.err" &
 pids+=($!)
 url=rtsp://127.0.0.1:$out_port/ds
 frames=0
@@ -107,6 +109,21 @@ for _ in $(seq 1 30); do
   sleep 1
 done
 echo "ffprobe: $frames"
+# The page: every file of app/slipstream/web as the bundled program serves it.
+/usr/bin/python3 - "$root/app/slipstream/web" $api_port <<'PY' || { tail -5 "$work/slipstream.err"; exit 1; }
+import os, sys, urllib.request
+folder, port = sys.argv[1], sys.argv[2]
+for name in sorted(os.listdir(folder)):
+    with open(os.path.join(folder, name), "rb") as f:
+        want = f.read()
+    try:
+        got = urllib.request.urlopen(f"http://127.0.0.1:{port}/{name}", timeout=10).read()
+    except Exception as e:
+        sys.exit(f"FAIL: the bundle does not serve the page's {name}: {e}")
+    if got != want:
+        sys.exit(f"FAIL: the bundle serves a different {name} ({len(got)} bytes, the source has {len(want)})")
+print(f"ok: the page's {len(os.listdir(folder))} files served by the bundled slipstream")
+PY
 kill -INT "${pids[1]}" 2>/dev/null || true
 wait "${pids[1]}" 2>/dev/null || true
 read_frames=$(echo "$frames" | cut -d, -f4)

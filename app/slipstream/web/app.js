@@ -71,10 +71,12 @@ function renderCameras(cameras) {
 }
 
 async function refresh() {
+  let cameras = null;
   try {
     const answer = await api("/get-stream-info");
     const info = answer["stream-info"] || {};
-    renderCameras(info["stream-info"] || []);
+    cameras = info["stream-info"] || [];
+    renderCameras(cameras);
     showError("");
     $("connection").textContent = "updated " + new Date().toLocaleTimeString();
   } catch (error) {
@@ -92,6 +94,8 @@ async function refresh() {
     }
     $("connection").textContent = "not updated";
   }
+  // The recent track events (events.js) refresh with the table and name cameras as it does.
+  document.dispatchEvent(new CustomEvent("slipstream:cameras", { detail: cameras }));
 }
 
 function startPolling() {

@@ -3,7 +3,7 @@
 //
 //   node test_page.mjs <slipstream-camsim> <slipstream>
 //
-// 1. /, app.js and style.css come without the token, with their content types;
+// 1. /, app.js, events.js and style.css come without the token, with their content types;
 //    the API still wants it.
 // 2. A wrong token shows an error and no camera data.
 // 3. With the right token the table lists both cameras and their frame counts rise.
@@ -140,7 +140,7 @@ async function main() {
     { RTSPINPUT: `${camera(0)},${camera(1)}` }, /^Output:/, 60000);
 
   // 1. The page's files are open; the data is not.
-  for (const [file, type] of [["/", "text/html"], ["/app.js", "text/javascript"], ["/style.css", "text/css"]]) {
+  for (const [file, type] of [["/", "text/html"], ["/app.js", "text/javascript"], ["/events.js", "text/javascript"], ["/style.css", "text/css"]]) {
     const response = await fetch(base + file);
     check(response.status === 200 && (response.headers.get("content-type") || "").startsWith(type),
       `not ${file} served without a token as ${type} (got ${response.status} ${response.headers.get("content-type")})`);

@@ -26,7 +26,7 @@ packages=(
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   libgstrtspserver-1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp gstreamer1.0-nice
   libopencv-dev python3-onnx python3-numpy python3-opencv
   libgtest-dev googletest ffmpeg opencv-doc
   debootstrap xz-utils libonnx-dev libprotobuf-dev

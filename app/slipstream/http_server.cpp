@@ -2,6 +2,8 @@
 
 #include "slipstream/json.hpp"
 
+#include <memory>
+
 namespace slipstream {
 
 namespace {
@@ -58,6 +60,20 @@ void HttpServer::route(const std::string& method, const std::string& path, Handl
     r.access = access;
 }
 
+void HttpServer::route_async(const std::string& method, const std::string& path, AsyncHandler handler, Access access) {
+    Route& r = routes_[path];
+    r.async_by_method[method] = std::move(handler);
+    r.access = access;
+}
+
+const HttpServer::Route* HttpServer::find_route(const std::string& path) const {
+    if (const auto it = routes_.find(path); it != routes_.end()) return &it->second;
+    const auto slash = path.rfind('/');
+    if (slash == std::string::npos || slash + 1 == path.size()) return nullptr;
+    const auto parent = routes_.find(path.substr(0, slash) + "/*");
+    return parent == routes_.end() ? nullptr : &parent->second;
+}
+
 std::string HttpServer::listen(const std::string& address, int port) {
     GInetAddress* inet = g_inet_address_new_from_string(address.c_str());
     if (!inet) return "--bind " + address + " is not an IP address: give one such as 0.0.0.0 or 127.0.0.1";
@@ -80,13 +96,13 @@ std::string HttpServer::listen(const std::string& address, int port) {
 std::string HttpServer::url(const std::string& shown_host) const { return "http://" + shown_host + ":" + std::to_string(port_); }
 
 HttpResponse HttpServer::refusal(SoupServerMessage* message, const std::string& path, bool body_known) const {
-    const auto it = routes_.find(path);
-    if (it == routes_.end()) {
+    const Route* found = find_route(path);
+    if (!found) {
         std::string known;
         for (const auto& [p, r] : routes_) known += (known.empty() ? "" : ", ") + p;
         return json_error(SOUP_STATUS_NOT_FOUND, "NOT_FOUND", "no such path: " + path + "; this server answers " + known);
     }
-    const Route& r = it->second;
+    const Route& r = *found;
     if (r.access == Access::token && !token_.empty()) {
         const char* given = soup_message_headers_get_one(soup_server_message_get_request_headers(message), "Authorization");
         const std::string expected = "Bearer " + token_;
@@ -99,9 +115,12 @@ HttpResponse HttpServer::refusal(SoupServerMessage* message, const std::string& 
         }
     }
     const std::string method = soup_server_message_get_method(message);
-    if (!r.by_method.count(method)) {
+    if (!r.by_method.count(method) && !r.async_by_method.count(method)) {
+        std::map<std::string, bool> methods;
+        for (const auto& [m, h] : r.by_method) methods[m] = true;
+        for (const auto& [m, h] : r.async_by_method) methods[m] = true;
         std::string allowed;
-        for (const auto& [m, h] : r.by_method) allowed += (allowed.empty() ? "" : " or ") + m;
+        for (const auto& [m, h] : methods) allowed += (allowed.empty() ? "" : " or ") + m;
         return json_error(SOUP_STATUS_METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", path + " takes " + allowed + ", not " + method);
     }
     SoupMessageHeaders* headers = soup_server_message_get_request_headers(message);
@@ -123,6 +142,8 @@ HttpResponse HttpServer::refusal(SoupServerMessage* message, const std::string& 
 
 void HttpServer::send(SoupServerMessage* message, const HttpResponse& response) {
     soup_server_message_set_status(message, static_cast<guint>(response.status), nullptr);
+    SoupMessageHeaders* headers = soup_server_message_get_response_headers(message);
+    for (const auto& [name, value] : response.headers) soup_message_headers_replace(headers, name.c_str(), value.c_str());
     soup_server_message_set_response(message, response.content_type.c_str(), SOUP_MEMORY_COPY, response.body.data(),
                                      response.body.size());
 }
@@ -178,7 +199,30 @@ void HttpServer::on_request(SoupServer*, SoupServerMessage* message, const char*
     }
     SoupMessageBody* body = soup_server_message_get_request_body(message);
     if (body && body->length) request.body.assign(body->data, static_cast<std::size_t>(body->length));
-    const Handler& handler = self->routes_.at(request.path).by_method.at(request.method);
+    if (const char* type = soup_message_headers_get_content_type(soup_server_message_get_request_headers(message), nullptr)) {
+        request.content_type = type;
+    }
+    const Route& route = *self->find_route(request.path);
+    if (const auto async = route.async_by_method.find(request.method); async != route.async_by_method.end()) {
+        // Held open until the reply; the reference keeps the message while we wait.
+        soup_server_message_pause(message);
+        g_object_ref(message);
+        auto replied = std::make_shared<bool>(false);
+        Reply reply = [message, replied](const HttpResponse& response) {
+            if (*replied) return;
+            *replied = true;
+            send(message, response);
+            soup_server_message_unpause(message);
+            g_object_unref(message);
+        };
+        try {
+            async->second(request, reply);
+        } catch (const std::exception& e) {
+            reply(json_error(SOUP_STATUS_INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", e.what()));
+        }
+        return;
+    }
+    const Handler& handler = route.by_method.at(request.method);
     HttpResponse response;
     try {
         response = handler(request);

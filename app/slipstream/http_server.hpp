@@ -14,6 +14,8 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace slipstream {
 
@@ -21,13 +23,14 @@ struct HttpRequest {
     std::string method;
     std::string path;
     std::map<std::string, std::string> query;  // ?name=value, decoded (a name given twice: its last value)
-    std::string body;
+    std::string body;    std::string content_type;  // the request's Content-Type, without parameters; empty when none
 };
 
 struct HttpResponse {
     int status = 200;
     std::string content_type = "application/json";
     std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;  // more headers: Location, ...
 };
 
 // {"status":"HTTP/1.1 <code> <phrase>","reason":<reason>,"error":<message>}: the
@@ -39,6 +42,10 @@ std::string status_line(int status);
 class HttpServer {
 public:
     using Handler = std::function<HttpResponse(const HttpRequest&)>;
+    // A handler that answers later (WHEP waits for ICE gathering): it calls the
+    // reply once, on the main loop; the request is held open until then.
+    using Reply = std::function<void(const HttpResponse&)>;
+    using AsyncHandler = std::function<void(const HttpRequest&, Reply)>;
     // open: answered without the token (Kubernetes probes carry none).
     enum class Access { token, open };
 
@@ -51,6 +58,9 @@ public:
     void require_token(std::string token) { token_ = std::move(token); }
     void set_body_limit(std::size_t bytes) { body_limit_ = bytes; }
     void route(const std::string& method, const std::string& path, Handler handler, Access access = Access::token);
+    void route_async(const std::string& method, const std::string& path, AsyncHandler handler, Access access = Access::token);
+    // A path ending in "/*" (e.g. "/api/v1/whep/*") answers every path one level
+    // below it: resources made at run time, such as WHEP sessions.
 
     // Listens on address:port; the error as one line, or empty.
     std::string listen(const std::string& address, int port);
@@ -60,6 +70,7 @@ public:
 private:
     struct Route {
         std::map<std::string, Handler> by_method;
+        std::map<std::string, AsyncHandler> async_by_method;
         Access access = Access::token;
     };
     static void on_request_started(SoupServer*, SoupServerMessage* message, gpointer self);
@@ -68,6 +79,8 @@ private:
     static void on_request(SoupServer*, SoupServerMessage* message, const char* path, GHashTable*, gpointer self);
     // The answer for a request refused before its handler (401, 404, 405, 413), or status 0.
     HttpResponse refusal(SoupServerMessage* message, const std::string& path, bool body_known) const;
+    // The route for a path: its own, else that of its "/*" parent; nullptr when none.
+    const Route* find_route(const std::string& path) const;
     static void send(SoupServerMessage* message, const HttpResponse& response);
 
     SoupServer* server_ = nullptr;

@@ -52,6 +52,8 @@ struct Options {
     std::string mqtt_prefix = "slipstream";   // first topic level(s)
     bool mqtt_frames = false;                 // also every frame's metadata line
     int mqtt_queue = 1000;                    // messages held for a slow or absent broker, then dropped
+    int webrtc_viewers = 8;           // live-view (WHEP) viewers at once; 0 = no WebRTC
+    std::string stun_server, turn_server;  // for WebRTC viewers beyond the LAN; empty = host candidates only
 };
 
 struct ParseResult {

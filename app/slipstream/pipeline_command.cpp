@@ -39,6 +39,7 @@
 #include "slipstream/tracker.hpp"
 #include "sources.hpp"
 #include "stream_api.hpp"
+#include "webrtc_output.hpp"
 #include "web_page.hpp"
 
 namespace slipstream {
@@ -62,6 +63,7 @@ struct App {
     std::unique_ptr<PipelineMetrics> metrics;  // read by the API's /metrics
     std::unique_ptr<HttpServer> api;  // after sources: its routes use them
     std::unique_ptr<RtspOutput> output;
+    std::unique_ptr<WebRtcOutput> webrtc;  // browsers' live view (WHEP), with the API
     ss::RecentTrackEvents recent_events;  // the latest track events, for the API and the page
     ss::TrackEventFeed track_events;      // frames -> track events -> recent_events (and MQTT)
     std::unique_ptr<mqtt::MosquittoClient> mqtt_client;  // --mqtt: the broker connection
@@ -191,6 +193,7 @@ void build_pipeline(App& app, const ss::InferConfig& config, DecodePath& decode)
     }
 
     app.output = std::make_unique<RtspOutput>(o, app.encoder);
+    if (o.api_port != 0 && o.webrtc_viewers > 0) app.webrtc = std::make_unique<WebRtcOutput>(o, app.encoder);
     app.report = std::make_unique<FrameReport>(o.show_frames, app.metadata);  // before anything can call it
     app.report->set_mqtt(app.mqtt_report.get());
     app.report->set_track_events(&app.track_events);
@@ -201,6 +204,7 @@ void build_pipeline(App& app, const ss::InferConfig& config, DecodePath& decode)
         if (sample) {
             app.report->encoded(ss_running_time_now(GST_ELEMENT(sink)));
             app.output->push(sample);
+            if (app.webrtc) app.webrtc->push(sample);
             gst_sample_unref(sample);
         }
         return GST_FLOW_OK;
@@ -305,6 +309,7 @@ std::string start_api(App& app) {
         MetricsInputs{app.sources.get(), &app.camera_stats, app.report.get(), app.infer, &app.output_frames, app.groups});
     add_metrics_route(*server, *app.metrics);
     add_events_api(*server, app.recent_events);
+    if (app.webrtc) app.webrtc->add_routes(*server);
     add_web_page(*server);
     if (std::string error = server->listen(app.options.bind_address, app.options.api_port); !error.empty()) return error;
     app.api = std::move(server);

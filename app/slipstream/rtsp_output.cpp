@@ -13,8 +13,11 @@
 namespace slipstream {
 
 GstCaps* encoded_caps(OutputCodec codec) {
+    // H.264 in constrained baseline: what every browser's WebRTC takes (the
+    // live view is the same stream), at a small cost in bits over High.
     return gst_caps_from_string(codec == OutputCodec::h265 ? "video/x-h265,stream-format=byte-stream,alignment=au"
-                                                           : "video/x-h264,stream-format=byte-stream,alignment=au");
+                                                           : "video/x-h264,stream-format=byte-stream,alignment=au,"
+                                                             "profile=constrained-baseline");
 }
 
 RtspOutput::RtspOutput(const Options& options, GstElement* encoder) : options_(options), encoder_(encoder) {

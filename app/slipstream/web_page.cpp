@@ -26,6 +26,7 @@ constexpr PageFile page_files[] = {
     {"/", "index.html", "text/html; charset=utf-8"},
     {"/index.html", "index.html", "text/html; charset=utf-8"},
     {"/app.js", "app.js", "text/javascript; charset=utf-8"},
+    {"/live.js", "live.js", "text/javascript; charset=utf-8"},
     {"/events.js", "events.js", "text/javascript; charset=utf-8"},
     {"/style.css", "style.css", "text/css; charset=utf-8"},
 };

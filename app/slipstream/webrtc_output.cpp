@@ -1,0 +1,486 @@
+#include "webrtc_output.hpp"
+
+#include <gst/app/gstappsrc.h>
+#define GST_USE_UNSTABLE_API  // webrtc's headers say so in 1.22
+#include <gst/sdp/sdp.h>
+#include <gst/video/video.h>
+#include <gst/webrtc/webrtc.h>
+
+#include <atomic>
+#include <functional>
+#include <vector>
+
+#include "console.hpp"
+#include "meta/running_time.hpp"
+#include "rtsp_output.hpp"
+#include "slipstream/json.hpp"
+#include "whep.hpp"
+
+namespace slipstream {
+
+struct WebRtcOutput::Session {
+    std::string id;
+    WebRtcOutput* owner = nullptr;
+    GstElement* pipeline = nullptr;
+    GstElement* appsrc = nullptr;
+    GstElement* webrtc = nullptr;
+    guint bus_watch = 0;
+    gint64 created_us = g_get_monotonic_time();
+    std::atomic<bool> connected{false};
+    std::atomic<bool> failed{false};
+    std::atomic<gint64> last_heard_us{-1};  // the viewer's last RTCP packet
+
+    whep::H264Format format;  // the offer's, that we send
+
+    // Main loop only: the POST waiting for the answer.
+    HttpServer::Reply reply;
+
+    // Answering (webrtcbin's threads): the answer is sent once it is set and
+    // gathering is complete (or the gathering time is up).
+    std::mutex answer_mutex;
+    bool local_set = false, gathered = false, answered = false;
+    std::vector<std::pair<unsigned, std::string>> candidates;
+
+    // Feeding (under the owner's mutex): our running time -> this pipeline's.
+    GstClockTimeDiff offset = 0;
+    bool has_offset = false;
+};
+
+namespace {
+
+using SessionPtr = std::shared_ptr<WebRtcOutput::Session>;
+
+// Runs f on the main loop (the HTTP server's and the reaper's), from any thread.
+void on_main_loop(std::function<void()> f) {
+    g_main_context_invoke_full(
+        nullptr, G_PRIORITY_DEFAULT,
+        +[](gpointer data) -> gboolean {
+            (*static_cast<std::function<void()>*>(data))();
+            return G_SOURCE_REMOVE;
+        },
+        new std::function<void()>(std::move(f)), +[](gpointer data) { delete static_cast<std::function<void()>*>(data); });
+}
+
+// A promise whose reply goes to f on webrtcbin's thread; the session lives until then.
+GstPromise* promise_for(const SessionPtr& session, void (*f)(const SessionPtr&, GstPromise*)) {
+    struct Pending {
+        SessionPtr session;
+        void (*f)(const SessionPtr&, GstPromise*);
+    };
+    return gst_promise_new_with_change_func(
+        +[](GstPromise* promise, gpointer data) {
+            auto* pending = static_cast<Pending*>(data);
+            pending->f(pending->session, promise);
+        },
+        new Pending{session, f}, +[](gpointer data) { delete static_cast<Pending*>(data); });
+}
+
+// The promise's error as text, or empty when it succeeded.
+std::string promise_error(GstPromise* promise) {
+    if (gst_promise_wait(promise) != GST_PROMISE_RESULT_REPLIED) return "webrtcbin gave no answer";
+    const GstStructure* reply = gst_promise_get_reply(promise);
+    if (!reply || !gst_structure_has_field(reply, "error")) return {};
+    GError* error = nullptr;
+    gst_structure_get(reply, "error", G_TYPE_ERROR, &error, nullptr);
+    std::string text = error ? error->message : "unknown error";
+    g_clear_error(&error);
+    return text;
+}
+
+// Sends the POST's answer (main loop); a session answered with an error goes.
+void reply_on_main_loop(const SessionPtr& session, HttpResponse response) {
+    on_main_loop([session, response] {
+        if (!session->reply) return;
+        auto reply = std::move(session->reply);
+        session->reply = nullptr;
+        reply(response);
+    });
+}
+
+void fail_offer(const SessionPtr& session, int status, const std::string& reason, const std::string& message) {
+    session->failed = true;  // the reaper ends it
+    reply_on_main_loop(session, json_error(status, reason, message));
+}
+
+// Answer set and candidates gathered: the SDP answer goes back in the POST's reply.
+void answer_if_ready(const SessionPtr& session) {
+    std::vector<std::pair<unsigned, std::string>> candidates;
+    {
+        std::lock_guard lock(session->answer_mutex);
+        if (session->answered || !session->local_set || !session->gathered) return;
+        session->answered = true;
+        candidates = session->candidates;
+    }
+    GstWebRTCSessionDescription* local = nullptr;
+    g_object_get(session->webrtc, "local-description", &local, nullptr);
+    if (!local) {
+        fail_offer(session, 500, "INTERNAL_ERROR", "webrtcbin has no local description after answering");
+        return;
+    }
+    gchar* text = gst_sdp_message_as_text(local->sdp);
+    HttpResponse created;
+    created.status = 201;
+    created.content_type = "application/sdp";
+    // webrtcbin leaves the profile out of the answer (its pad takes the stream's own,
+    // 42c01e, which is not the string the viewer offered): name the viewer's.
+    created.body = whep::with_candidates(whep::with_profile(text, session->format), candidates);
+    created.headers.emplace_back("Location", std::string(WebRtcOutput::endpoint) + "/" + session->id);
+    g_free(text);
+    gst_webrtc_session_description_free(local);
+    reply_on_main_loop(session, created);
+}
+
+void on_answer_created(const SessionPtr& session, GstPromise* promise) {
+    if (std::string error = promise_error(promise); !error.empty()) {
+        fail_offer(session, 400, "BAD_OFFER", "the offer cannot be answered (" + error + ")");
+        return;
+    }
+    GstWebRTCSessionDescription* answer = nullptr;
+    gst_structure_get(gst_promise_get_reply(promise), "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, nullptr);
+    if (!answer) {
+        fail_offer(session, 400, "BAD_OFFER", "webrtcbin made no answer to the offer");
+        return;
+    }
+    g_signal_emit_by_name(session->webrtc, "set-local-description", answer, nullptr);
+    gst_webrtc_session_description_free(answer);
+    {
+        std::lock_guard lock(session->answer_mutex);
+        session->local_set = true;
+    }
+    answer_if_ready(session);
+}
+
+void on_offer_set(const SessionPtr& session, GstPromise* promise) {
+    if (std::string error = promise_error(promise); !error.empty()) {
+        fail_offer(session, 400, "BAD_OFFER", "the offer was refused (" + error + ")");
+        return;
+    }
+    g_signal_emit_by_name(session->webrtc, "create-answer", nullptr, promise_for(session, &on_answer_created));
+}
+
+std::string short_id(const std::string& id) { return id.substr(0, 8); }
+
+}  // namespace
+
+WebRtcOutput::WebRtcOutput(const Options& options, GstElement* encoder) : options_(options), encoder_(encoder) {
+    gst_object_ref(encoder_);
+    caps_ = encoded_caps(options_.codec);
+    // The DTLS certificate (an RSA key, made once per process when the first DTLS
+    // element is) takes a few hundred ms, more on a busy machine: make it now,
+    // beside start-up, not while the first viewer waits for its picture.
+    g_thread_unref(g_thread_new("dtls-certificate", +[](gpointer) -> gpointer {
+        if (GstElement* dtls = gst_element_factory_make("dtlsdec", nullptr)) gst_object_unref(dtls);
+        return nullptr;
+    }, nullptr));
+}
+
+WebRtcOutput::~WebRtcOutput() {
+    if (reaper_) g_source_remove(reaper_);
+    std::vector<std::string> ids;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [id, s] : sessions_) ids.push_back(id);
+    }
+    for (const auto& id : ids) end_session(id, "slipstream stops");
+    gst_caps_unref(caps_);
+    gst_object_unref(encoder_);
+}
+
+void WebRtcOutput::add_routes(HttpServer& server) {
+    server.route_async("POST", endpoint, [this](const HttpRequest& r, HttpServer::Reply reply) { offer(r, std::move(reply)); });
+    server.route("GET", endpoint, [this](const HttpRequest&) { return list(); });
+    const std::string sessions = std::string(endpoint) + "/*";
+    server.route("DELETE", sessions, [this](const HttpRequest& r) { return end(r); });
+    server.route("PATCH", sessions, [](const HttpRequest&) {
+        return json_error(405, "METHOD_NOT_ALLOWED",
+                          "trickle ICE is not supported: send the offer once ICE gathering is complete (its candidates in it)");
+    });
+    reaper_ = g_timeout_add_seconds(1, +[](gpointer self) -> gboolean {
+        static_cast<WebRtcOutput*>(self)->reap();
+        return G_SOURCE_CONTINUE;
+    }, this);
+}
+
+void WebRtcOutput::offer(const HttpRequest& request, HttpServer::Reply reply) {
+    if (options_.codec == OutputCodec::h265) {
+        reply(json_error(422, "UNSUPPORTED_CODEC",
+                         "the output is H.265 (--codec H265 / CODEC=H265), which browsers cannot receive over WebRTC; "
+                         "run slipstream with --codec H264 for the live view (RTSP serves H.265)"));
+        return;
+    }
+    if (request.content_type != "application/sdp") {
+        reply(json_error(415, "UNSUPPORTED_MEDIA_TYPE",
+                         "send the SDP offer with 'Content-Type: application/sdp' (got " +
+                             (request.content_type.empty() ? std::string("none") : "'" + request.content_type + "'") + ")"));
+        return;
+    }
+    const whep::OfferCheck check = whep::check_offer(request.body);
+    if (!check.error.empty()) {
+        reply(json_error(400, "BAD_OFFER", check.error));
+        return;
+    }
+    auto session = std::make_shared<Session>();
+    session->id = whep::new_session_id();
+    session->owner = this;
+    session->format = check.format;
+    {
+        std::lock_guard lock(mutex_);
+        if (static_cast<int>(sessions_.size()) >= options_.webrtc_viewers) {
+            reply(json_error(503, "TOO_MANY_VIEWERS",
+                             "all " + std::to_string(options_.webrtc_viewers) +
+                                 " live-view slots are in use; try again when a viewer leaves, or raise --webrtc-viewers"));
+            return;
+        }
+        sessions_[session->id] = session;
+    }
+    session->reply = std::move(reply);
+
+    // appsrc (bounded, leaky) -> h264parse -> rtph264pay -> webrtcbin
+    const std::string name = "whep-" + short_id(session->id);
+    session->pipeline = gst_pipeline_new(name.c_str());
+    session->appsrc = gst_element_factory_make("appsrc", nullptr);
+    GstElement* parse = gst_element_factory_make("h264parse", nullptr);
+    GstElement* pay = gst_element_factory_make("rtph264pay", nullptr);
+    session->webrtc = gst_element_factory_make("webrtcbin", nullptr);
+    if (!session->appsrc || !parse || !pay || !session->webrtc) {
+        for (GstElement* e : {session->appsrc, parse, pay, session->webrtc}) {
+            if (e) gst_object_unref(e);
+        }
+        session->appsrc = session->webrtc = nullptr;
+        fail_offer(session, 500, "MISSING_PLUGIN",
+                   "GStreamer's webrtcbin or libnice elements are missing: install gstreamer1.0-plugins-bad and "
+                   "gstreamer1.0-nice (./setup.sh does)");
+        return;
+    }
+    // Half a second of video at most; when the viewer's pipeline falls behind, old data goes.
+    g_object_set(session->appsrc, "is-live", TRUE, "format", GST_FORMAT_TIME, "caps", caps_, "max-bytes",
+                 static_cast<guint64>(1 << 20), "block", FALSE, nullptr);
+    gst_util_set_object_arg(G_OBJECT(session->appsrc), "leaky-type", "downstream");
+    // Parameter sets with every key frame; one RTP packet per NAL unit group, out at once.
+    g_object_set(pay, "pt", static_cast<guint>(check.format.payload), "config-interval", -1, "mtu", 1200u, nullptr);
+    gst_util_set_object_arg(G_OBJECT(pay), "aggregate-mode", "zero-latency");
+    gst_util_set_object_arg(G_OBJECT(session->webrtc), "bundle-policy", "max-bundle");
+    // UDP only: browsers reach us over UDP on a LAN, and TCP candidates only lengthen the answer.
+    GObject* ice = nullptr;
+    g_object_get(session->webrtc, "ice-agent", &ice, nullptr);
+    if (ice) {
+        if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "ice-tcp")) g_object_set(ice, "ice-tcp", FALSE, nullptr);
+        g_object_unref(ice);
+    }
+    if (!options_.stun_server.empty()) g_object_set(session->webrtc, "stun-server", options_.stun_server.c_str(), nullptr);
+    if (!options_.turn_server.empty()) g_object_set(session->webrtc, "turn-server", options_.turn_server.c_str(), nullptr);
+    gst_bin_add_many(GST_BIN(session->pipeline), session->appsrc, parse, pay, session->webrtc, nullptr);
+    gst_element_link_many(session->appsrc, parse, pay, nullptr);
+
+    // Our one transceiver sends the offer's chosen H.264 format, with its payload type.
+    GstPad* sink = gst_element_request_pad_simple(session->webrtc, "sink_%u");
+    GstPad* pay_src = gst_element_get_static_pad(pay, "src");
+    gst_pad_link(pay_src, sink);
+    gst_object_unref(pay_src);
+    GstWebRTCRTPTransceiver* transceiver = nullptr;
+    g_object_get(sink, "transceiver", &transceiver, nullptr);
+    gst_object_unref(sink);
+    if (transceiver) {
+        GstCaps* preferences = gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video", "encoding-name",
+                                                   G_TYPE_STRING, "H264", "clock-rate", G_TYPE_INT, 90000, "payload",
+                                                   G_TYPE_INT, check.format.payload, "packetization-mode", G_TYPE_STRING,
+                                                   "1", nullptr);
+        g_object_set(transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences", preferences,
+                     nullptr);
+        gst_caps_unref(preferences);
+        gst_object_unref(transceiver);
+    }
+
+    Session* s = session.get();
+    g_signal_connect(session->webrtc, "on-ice-candidate", G_CALLBACK(+[](GstElement*, guint mline, gchar* candidate, gpointer data) {
+        auto* s = static_cast<Session*>(data);
+        std::lock_guard lock(s->answer_mutex);
+        s->candidates.emplace_back(mline, candidate);
+    }), s);
+    g_signal_connect(session->webrtc, "notify::ice-gathering-state", G_CALLBACK(+[](GstElement* webrtc, GParamSpec*, gpointer data) {
+        GstWebRTCICEGatheringState state = GST_WEBRTC_ICE_GATHERING_STATE_NEW;
+        g_object_get(webrtc, "ice-gathering-state", &state, nullptr);
+        if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) return;
+        auto* s = static_cast<Session*>(data);
+        std::shared_ptr<Session> session;
+        {
+            std::lock_guard lock(s->owner->mutex_);
+            auto it = s->owner->sessions_.find(s->id);
+            if (it == s->owner->sessions_.end()) return;
+            session = it->second;
+        }
+        {
+            std::lock_guard lock(s->answer_mutex);
+            s->gathered = true;
+        }
+        answer_if_ready(session);
+    }), s);
+    g_signal_connect(session->webrtc, "notify::connection-state", G_CALLBACK(+[](GstElement* webrtc, GParamSpec*, gpointer data) {
+        GstWebRTCPeerConnectionState state = GST_WEBRTC_PEER_CONNECTION_STATE_NEW;
+        g_object_get(webrtc, "connection-state", &state, nullptr);
+        auto* s = static_cast<Session*>(data);
+        if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED && !s->connected.exchange(true)) {
+            // The viewer's picture starts at once, at a key frame made for it.
+            s->owner->request_key_frame();
+        }
+        if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED || state == GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED) s->failed = true;
+    }), s);
+    // The viewer's RTCP (receiver reports, at least every few seconds) says it is still there.
+    if (GstElement* rtpbin = gst_bin_get_by_name(GST_BIN(session->webrtc), "rtpbin")) {
+        g_signal_connect(rtpbin, "on-ssrc-active", G_CALLBACK(+[](GstElement*, guint, guint, gpointer data) {
+            static_cast<Session*>(data)->last_heard_us = g_get_monotonic_time();
+        }), s);
+        g_signal_connect(rtpbin, "on-bye-ssrc", G_CALLBACK(+[](GstElement*, guint, guint, gpointer data) {
+            static_cast<Session*>(data)->failed = true;
+        }), s);
+        gst_object_unref(rtpbin);
+    }
+    GstBus* bus = gst_element_get_bus(session->pipeline);
+    session->bus_watch = gst_bus_add_watch(bus, +[](GstBus*, GstMessage* message, gpointer data) -> gboolean {
+        if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
+            GError* error = nullptr;
+            gst_message_parse_error(message, &error, nullptr);
+            auto* s = static_cast<Session*>(data);
+            console::warn("live view " + short_id(s->id) + ": " + (error ? error->message : "error") + "; the viewer is dropped");
+            g_clear_error(&error);
+            s->failed = true;
+        }
+        return G_SOURCE_CONTINUE;
+    }, s);
+    gst_object_unref(bus);
+
+    if (gst_element_set_state(session->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+        fail_offer(session, 500, "INTERNAL_ERROR", "the viewer's WebRTC pipeline did not start (see the log)");
+        return;
+    }
+    GstSDPMessage* sdp = nullptr;
+    gst_sdp_message_new_from_text(request.body.c_str(), &sdp);
+    GstWebRTCSessionDescription* description = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp);
+    g_signal_emit_by_name(session->webrtc, "set-remote-description", description, promise_for(session, &on_offer_set));
+    gst_webrtc_session_description_free(description);
+
+    // Host candidates come at once; a STUN or TURN server may not answer: answer anyway.
+    auto* waiting = new SessionPtr(session);
+    g_timeout_add_full(G_PRIORITY_DEFAULT, 3000, +[](gpointer data) -> gboolean {
+        const SessionPtr& session = *static_cast<SessionPtr*>(data);
+        {
+            std::lock_guard lock(session->answer_mutex);
+            session->gathered = true;
+        }
+        answer_if_ready(session);
+        return G_SOURCE_REMOVE;
+    }, waiting, +[](gpointer data) { delete static_cast<SessionPtr*>(data); });
+    console::note("live view: viewer " + short_id(session->id) + " joins (" + std::to_string(sessions_.size()) + " of " +
+                  std::to_string(options_.webrtc_viewers) + ")");
+}
+
+HttpResponse WebRtcOutput::end(const HttpRequest& request) {
+    const std::string id = whep::session_id_in(request.path, endpoint);
+    bool known = false;
+    {
+        std::lock_guard lock(mutex_);
+        known = !id.empty() && sessions_.count(id);
+    }
+    if (!known) {
+        return json_error(404, "NOT_FOUND", "no live-view session " + request.path + " (ended already, or never made)");
+    }
+    end_session(id, "ended by the viewer (DELETE)");
+    HttpResponse r;
+    r.body = "{\"status\":";
+    ss::append_json_string(r.body, status_line(200));
+    r.body += "}";
+    return r;
+}
+
+HttpResponse WebRtcOutput::list() const {
+    HttpResponse r;
+    const gint64 now = g_get_monotonic_time();
+    std::lock_guard lock(mutex_);
+    r.body = "{\"limit\":" + std::to_string(options_.webrtc_viewers) + ",\"viewers\":[";
+    bool first = true;
+    for (const auto& [id, s] : sessions_) {
+        r.body += first ? "{" : ",{";
+        first = false;
+        r.body += "\"id\":";
+        ss::append_json_string(r.body, id);
+        r.body += ",\"connected\":" + std::string(s->connected ? "true" : "false");
+        r.body += ",\"age_s\":" + std::to_string((now - s->created_us) / G_USEC_PER_SEC);
+        r.body += "}";
+    }
+    r.body += "]}";
+    return r;
+}
+
+void WebRtcOutput::end_session(const std::string& id, const char* why) {
+    SessionPtr session;
+    std::size_t left = 0;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = sessions_.find(id);
+        if (it == sessions_.end()) return;
+        session = it->second;
+        sessions_.erase(it);
+        left = sessions_.size();
+    }
+    if (session->reply) {
+        auto reply = std::move(session->reply);
+        session->reply = nullptr;
+        reply(json_error(500, "SESSION_ENDED", std::string("the live-view session ended before it was answered: ") + why));
+    }
+    if (session->bus_watch) g_source_remove(session->bus_watch);
+    gst_element_set_state(session->pipeline, GST_STATE_NULL);
+    gst_object_unref(session->pipeline);
+    session->pipeline = nullptr;
+    console::note("live view: viewer " + short_id(id) + " leaves, " + why + " (" + std::to_string(left) + " left)");
+}
+
+void WebRtcOutput::reap() {
+    std::vector<std::pair<std::string, whep::Reap>> ending;
+    const gint64 now = g_get_monotonic_time();
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [id, s] : sessions_) {
+            whep::SessionHealth health;
+            health.connected = s->connected;
+            health.failed = s->failed;
+            health.age_s = static_cast<double>(now - s->created_us) / G_USEC_PER_SEC;
+            const gint64 heard = s->last_heard_us;
+            health.silent_s = heard < 0 ? -1 : static_cast<double>(now - heard) / G_USEC_PER_SEC;
+            if (const whep::Reap r = whep::reap_decision(health); r != whep::Reap::keep) ending.emplace_back(id, r);
+        }
+    }
+    for (const auto& [id, r] : ending) end_session(id, whep::reap_reason(r));
+}
+
+void WebRtcOutput::request_key_frame() {
+    GstPad* pad = gst_element_get_static_pad(encoder_, "src");
+    if (!pad) return;
+    gst_pad_send_event(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+    gst_object_unref(pad);
+}
+
+void WebRtcOutput::push(GstSample* sample) {
+    GstBuffer* buffer = gst_sample_get_buffer(sample);
+    if (!buffer || !GST_BUFFER_PTS_IS_VALID(buffer)) return;
+    std::lock_guard lock(mutex_);
+    for (auto& [id, s] : sessions_) {
+        // Nothing before ICE and DTLS are up: webrtcbin would drop it anyway.
+        if (!s->connected || s->failed) continue;
+        if (!s->has_offset) {
+            // A viewer's stream starts at a key frame (one was asked for when it connected).
+            if (GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT)) continue;
+            const GstClockTime now = ss_running_time_now(s->appsrc);
+            if (!GST_CLOCK_TIME_IS_VALID(now)) continue;
+            s->offset = GST_CLOCK_DIFF(GST_BUFFER_PTS(buffer), now);
+            s->has_offset = true;
+        }
+        const GstClockTimeDiff pts = static_cast<GstClockTimeDiff>(GST_BUFFER_PTS(buffer)) + s->offset;
+        if (pts < 0) continue;
+        GstBuffer* copy = gst_buffer_copy(buffer);  // shares the data
+        GST_BUFFER_PTS(copy) = static_cast<GstClockTime>(pts);
+        GST_BUFFER_DTS(copy) = static_cast<GstClockTime>(pts);  // no B-frames
+        gst_app_src_push_buffer(GST_APP_SRC(s->appsrc), copy);
+    }
+}
+
+}  // namespace slipstream

@@ -125,8 +125,7 @@ def test(camsim_bin, slipstream_bin):
         poller = Poller(api)
         if not poller.until(lambda evs: sum(e["type"] == "new" for e in evs) >= 3, 120):
             detected = sum(1 for _, r in slip.frames(source) if r["detected"])
-            check(detected < MIN_DETECTIONS and not poller.events,
-                  f"{detected} frames detected in 120 s, yet {len(poller.events)} track events")
+            check(detected < MIN_DETECTIONS, f"{detected} frames detected in 120 s, yet only {len(poller.events)} track events")
             print(f"NOTE: only {detected} frames detected: the machine left detection no time; "
                   "the checks that need tracks are skipped")
         else:
@@ -162,18 +161,18 @@ def test(camsim_bin, slipstream_bin):
             check(status == 200 and body["events"] == [] and body["latest"] < 99999999, f"after a seq not reached: {body}")
 
         print("the camera removed")
-        poller.poll()
-        still_open = open_tracks(poller.events)
         status, body = api.call("POST", REMOVE, camera_body("lobby", change="camera_remove"))
         check(status == 200, f"remove: {status} {body}")
-        removed_from = len(poller.events)
-        ended = poller.until(lambda evs: not open_tracks(evs), 10)
-        check(ended, f"tracks still open after the camera left: {open_tracks(poller.events)}")
+        # The removal ends its tracks before it answers; frames still on their way start none.
+        poller.poll()
+        ended = [e for e in poller.events if e["type"] == "end"]
+        check(not open_tracks(poller.events), f"tracks still open after the camera left: {open_tracks(poller.events)}")
+        settled = poller.last
         time.sleep(2)
         poller.poll()
-        late = [e for e in poller.events[removed_from:] if e["type"] != "end"]
-        check(not late, f"events other than end after the camera left: {late}")
-        print(f"  {len(still_open)} open tracks ended with the camera")
+        late = [e for e in poller.events if e["seq"] > settled]
+        check(not late, f"events after the only camera left: {late}")
+        print(f"  every track ended ({len(ended)} end events in all), none after")
     finally:
         slip.stop()
         camsim.stop()

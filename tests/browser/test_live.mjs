@@ -140,7 +140,8 @@ const auth = { Authorization: `Bearer ${TOKEN}` };
 // A browser page with the token in sessionStorage before the page's scripts run,
 // so the live view starts at navigation (the first-frame time counts from there).
 async function viewer(browser, base, name, token = TOKEN) {
-  const context = await browser.newContext({ viewport: { width: 900, height: 800 } });
+  // Small: every page composites its video in software.
+  const context = await browser.newContext({ viewport: { width: 700, height: 600 } });
   await context.addInitScript((t) => { if (t) sessionStorage.setItem("slipstream-api-token", t); }, token);
   const page = await context.newPage();
   page.on("console", (m) => fs.appendFileSync(artifact(name + ".console"), `${m.type()}: ${m.text()}\n`));
@@ -311,8 +312,19 @@ async function crowd(browser) {
   for (const v of [viewers[0], viewers[2], viewers[3], fifth]) await v.context.close();
 }
 
+// The crowd's browsers stand in for viewers on other machines: on this one they
+// run at a lower priority (nice 10), so that 4 software-composited pages take the
+// CPU slipstream leaves, as other machines would, instead of competing with the
+// output they measure. The single viewer runs as is: its first frame is timed.
+function browserExecutable() {
+  if (mode !== "crowd") return "/usr/bin/chromium";
+  const wrapper = artifact("chromium-nice.sh");
+  fs.writeFileSync(wrapper, '#!/bin/sh\nexec nice -n 10 /usr/bin/chromium "$@"\n', { mode: 0o755 });
+  return wrapper;
+}
+
 async function main() {
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true,
+  const browser = await chromium.launch({ executablePath: browserExecutable(), headless: true,
     args: ["--no-sandbox", "--autoplay-policy=no-user-gesture-required"] });
   try {
     await (mode === "single" ? single(browser) : crowd(browser));

@@ -126,7 +126,7 @@
         say(token ? "Wrong API token: the live view needs the right one (Change token above)."
                   : "Enter the API token above to see the live view.", "token");
       } else if (response.status === 503) {
-        say("All live-view slots are in use: " + message + " Trying again every 5 s.", "full");
+        say(message.charAt(0).toUpperCase() + message.slice(1) + ". Trying again every 5 s.", "full");
         retry(5000);
       } else if (response.status === 422 || response.status === 415) {
         say("No live view: " + message, "unavailable");

@@ -16,6 +16,10 @@
 #include "slipstream/json.hpp"
 #include "whep.hpp"
 
+// GST_DEBUG=slipstream-webrtc:5 shows each viewer's steps with their times.
+GST_DEBUG_CATEGORY_STATIC(webrtc_output_debug);
+#define GST_CAT_DEFAULT webrtc_output_debug
+
 namespace slipstream {
 
 struct WebRtcOutput::Session {
@@ -117,6 +121,7 @@ void answer_if_ready(const SessionPtr& session) {
         fail_offer(session, 500, "INTERNAL_ERROR", "webrtcbin has no local description after answering");
         return;
     }
+    GST_DEBUG("%s: answering with %zu candidates", session->id.c_str(), candidates.size());
     gchar* text = gst_sdp_message_as_text(local->sdp);
     HttpResponse created;
     created.status = 201;
@@ -131,6 +136,7 @@ void answer_if_ready(const SessionPtr& session) {
 }
 
 void on_answer_created(const SessionPtr& session, GstPromise* promise) {
+    GST_DEBUG("%s: answer created", session->id.c_str());
     if (std::string error = promise_error(promise); !error.empty()) {
         fail_offer(session, 400, "BAD_OFFER", "the offer cannot be answered (" + error + ")");
         return;
@@ -151,6 +157,7 @@ void on_answer_created(const SessionPtr& session, GstPromise* promise) {
 }
 
 void on_offer_set(const SessionPtr& session, GstPromise* promise) {
+    GST_DEBUG("%s: offer set", session->id.c_str());
     if (std::string error = promise_error(promise); !error.empty()) {
         fail_offer(session, 400, "BAD_OFFER", "the offer was refused (" + error + ")");
         return;
@@ -165,11 +172,16 @@ std::string short_id(const std::string& id) { return id.substr(0, 8); }
 WebRtcOutput::WebRtcOutput(const Options& options, GstElement* encoder) : options_(options), encoder_(encoder) {
     gst_object_ref(encoder_);
     caps_ = encoded_caps(options_.codec);
-    // The DTLS certificate (an RSA key, made once per process when the first DTLS
-    // element is) takes a few hundred ms, more on a busy machine: make it now,
-    // beside start-up, not while the first viewer waits for its picture.
-    g_thread_unref(g_thread_new("dtls-certificate", +[](gpointer) -> gpointer {
-        if (GstElement* dtls = gst_element_factory_make("dtlsdec", nullptr)) gst_object_unref(dtls);
+    GST_DEBUG_CATEGORY_INIT(webrtc_output_debug, "slipstream-webrtc", 0, "slipstream's WebRTC (WHEP) live view");
+    // The first viewer's elements load their plugins (srtp with libsrtp2 and
+    // OpenSSL: 0.4 s, over 1 s on a busy machine) and the DTLS certificate (an
+    // RSA key, made once per process with the first DTLS element, 0.3 s): do
+    // both now, beside start-up, not while the first viewer waits for its picture.
+    g_thread_unref(g_thread_new("webrtc-warm-up", +[](gpointer) -> gpointer {
+        for (const char* factory : {"webrtcbin", "dtlsdec", "dtlssrtpenc", "dtlssrtpdec", "srtpenc", "srtpdec", "nicesrc",
+                                    "nicesink", "rtpbin", "rtpstorage", "rtph264pay", "h264parse"}) {
+            if (GstElement* e = gst_element_factory_make(factory, nullptr)) gst_object_unref(gst_object_ref_sink(e));
+        }
         return nullptr;
     }, nullptr));
 }
@@ -221,6 +233,7 @@ void WebRtcOutput::offer(const HttpRequest& request, HttpServer::Reply reply) {
     }
     auto session = std::make_shared<Session>();
     session->id = whep::new_session_id();
+    GST_DEBUG("%s: offer", session->id.c_str());
     session->owner = this;
     session->format = check.format;
     {
@@ -294,14 +307,34 @@ void WebRtcOutput::offer(const HttpRequest& request, HttpServer::Reply reply) {
     Session* s = session.get();
     g_signal_connect(session->webrtc, "on-ice-candidate", G_CALLBACK(+[](GstElement*, guint mline, gchar* candidate, gpointer data) {
         auto* s = static_cast<Session*>(data);
-        std::lock_guard lock(s->answer_mutex);
-        s->candidates.emplace_back(mline, candidate);
+        GST_DEBUG("%s: candidate %s", s->id.c_str(), candidate);
+        bool first = false;
+        {
+            std::lock_guard lock(s->answer_mutex);
+            first = s->candidates.empty();
+            s->candidates.emplace_back(mline, candidate);
+        }
+        // Without STUN or TURN every candidate is a host one, all found at once;
+        // webrtcbin says "complete" only some 200 ms later: answer after 20 ms.
+        if (first && s->owner->options_.stun_server.empty() && s->owner->options_.turn_server.empty()) {
+            const std::string id = s->id;
+            WebRtcOutput* owner = s->owner;
+            on_main_loop([owner, id] {
+                using Found = std::pair<WebRtcOutput*, std::string>;
+                g_timeout_add_full(G_PRIORITY_DEFAULT, 20, +[](gpointer data) -> gboolean {
+                    auto* found = static_cast<Found*>(data);
+                    found->first->host_candidates_gathered(found->second);
+                    return G_SOURCE_REMOVE;
+                }, new Found(owner, id), +[](gpointer data) { delete static_cast<Found*>(data); });
+            });
+        }
     }), s);
     g_signal_connect(session->webrtc, "notify::ice-gathering-state", G_CALLBACK(+[](GstElement* webrtc, GParamSpec*, gpointer data) {
         GstWebRTCICEGatheringState state = GST_WEBRTC_ICE_GATHERING_STATE_NEW;
         g_object_get(webrtc, "ice-gathering-state", &state, nullptr);
-        if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) return;
         auto* s = static_cast<Session*>(data);
+        GST_DEBUG("%s: ICE gathering state %d", s->id.c_str(), state);
+        if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) return;
         std::shared_ptr<Session> session;
         {
             std::lock_guard lock(s->owner->mutex_);
@@ -319,6 +352,7 @@ void WebRtcOutput::offer(const HttpRequest& request, HttpServer::Reply reply) {
         GstWebRTCPeerConnectionState state = GST_WEBRTC_PEER_CONNECTION_STATE_NEW;
         g_object_get(webrtc, "connection-state", &state, nullptr);
         auto* s = static_cast<Session*>(data);
+        GST_DEBUG("%s: connection state %d", s->id.c_str(), state);
         if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED && !s->connected.exchange(true)) {
             // The viewer's picture starts at once, at a key frame made for it.
             s->owner->request_key_frame();
@@ -353,6 +387,7 @@ void WebRtcOutput::offer(const HttpRequest& request, HttpServer::Reply reply) {
         fail_offer(session, 500, "INTERNAL_ERROR", "the viewer's WebRTC pipeline did not start (see the log)");
         return;
     }
+    GST_DEBUG("%s: pipeline playing", session->id.c_str());
     GstSDPMessage* sdp = nullptr;
     gst_sdp_message_new_from_text(request.body.c_str(), &sdp);
     GstWebRTCSessionDescription* description = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp);
@@ -372,6 +407,21 @@ void WebRtcOutput::offer(const HttpRequest& request, HttpServer::Reply reply) {
     }, waiting, +[](gpointer data) { delete static_cast<SessionPtr*>(data); });
     console::note("live view: viewer " + short_id(session->id) + " joins (" + std::to_string(sessions_.size()) + " of " +
                   std::to_string(options_.webrtc_viewers) + ")");
+}
+
+void WebRtcOutput::host_candidates_gathered(const std::string& id) {
+    SessionPtr session;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = sessions_.find(id);
+        if (it == sessions_.end()) return;
+        session = it->second;
+    }
+    {
+        std::lock_guard lock(session->answer_mutex);
+        session->gathered = true;
+    }
+    answer_if_ready(session);
 }
 
 HttpResponse WebRtcOutput::end(const HttpRequest& request) {
@@ -472,6 +522,7 @@ void WebRtcOutput::push(GstSample* sample) {
             const GstClockTime now = ss_running_time_now(s->appsrc);
             if (!GST_CLOCK_TIME_IS_VALID(now)) continue;
             s->offset = GST_CLOCK_DIFF(GST_BUFFER_PTS(buffer), now);
+            GST_DEBUG("%s: first key frame", s->id.c_str());
             s->has_offset = true;
         }
         const GstClockTimeDiff pts = static_cast<GstClockTimeDiff>(GST_BUFFER_PTS(buffer)) + s->offset;

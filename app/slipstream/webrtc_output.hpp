@@ -47,6 +47,8 @@ private:
     // Takes a session out and stops its pipeline; "why" goes to the log.
     void end_session(const std::string& id, const char* why);
     void reap();
+    // Host candidates only (no STUN/TURN): gathering is done once the first came.
+    void host_candidates_gathered(const std::string& id);
     void request_key_frame();
 
     Options options_;

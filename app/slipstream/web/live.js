@@ -56,19 +56,17 @@
     retryTimer = setTimeout(connect, ms);
   }
 
-  // Resolves when ICE gathering is complete, or after ms: host candidates take
-  // milliseconds; the offer carries what came (the server also learns the
-  // browser's address from its connectivity checks).
+  // Resolves when ICE gathering is complete, 50 ms after the first candidate,
+  // or after ms: host candidates come together, "complete" (chromium's mDNS
+  // names) some 300 ms later. The offer carries what came; the server also
+  // learns the browser's address from its connectivity checks.
   function gathered(pc, ms) {
     return new Promise((resolve) => {
       if (pc.iceGatheringState === "complete") return resolve();
       const timer = setTimeout(resolve, ms);
-      pc.addEventListener("icegatheringstatechange", () => {
-        if (pc.iceGatheringState === "complete") {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
+      const done = () => { clearTimeout(timer); resolve(); };
+      pc.addEventListener("icegatheringstatechange", () => { if (pc.iceGatheringState === "complete") done(); });
+      pc.addEventListener("icecandidate", (event) => { if (event.candidate) setTimeout(done, 50); });
     });
   }
 
@@ -103,7 +101,7 @@
     pc.addEventListener("connectionstatechange", () => mark(pc.connectionState));
     try {
       await pc.setLocalDescription(await pc.createOffer());
-      await gathered(pc, 1000);
+      await gathered(pc, 500);
       mark("gathered");
       const token = sessionStorage.getItem(TOKEN_KEY) || "";
       const response = await fetch(WHEP, {

@@ -34,7 +34,7 @@ public:
     FrameReport(bool show_frames, FILE* metadata);
     ~FrameReport();  // writes out the metadata that is queued
 
-    // Also tell every frame's tracks and counts (and lines, if it wants them)
+    // Also tell every frame's counts (and lines, if it wants them)
     // to MQTT; set before the pipeline runs. Not owned.
     void set_mqtt(mqtt::MqttReport* mqtt) { mqtt_ = mqtt; }
     // Also tell every frame's tracks to the track events (before MQTT's counts,

@@ -282,6 +282,16 @@ void WebRtcOutput::offer(const HttpRequest& request, HttpServer::Reply reply) {
     }
     if (!options_.stun_server.empty()) g_object_set(session->webrtc, "stun-server", options_.stun_server.c_str(), nullptr);
     if (!options_.turn_server.empty()) g_object_set(session->webrtc, "turn-server", options_.turn_server.c_str(), nullptr);
+    // A viewer that lost a picture (PLI/FIR: packets lost, or sent before its
+    // decoder was ready) asks for a key frame; it stops at our appsrc unless passed on.
+    GstPad* appsrc_pad = gst_element_get_static_pad(session->appsrc, "src");
+    gst_pad_add_probe(appsrc_pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, +[](GstPad*, GstPadProbeInfo* info, gpointer self) {
+        if (gst_video_event_is_force_key_unit(GST_PAD_PROBE_INFO_EVENT(info))) {
+            static_cast<WebRtcOutput*>(self)->request_key_frame();
+        }
+        return GST_PAD_PROBE_OK;
+    }, this, nullptr);
+    gst_object_unref(appsrc_pad);
     gst_bin_add_many(GST_BIN(session->pipeline), session->appsrc, parse, pay, session->webrtc, nullptr);
     gst_element_link_many(session->appsrc, parse, pay, nullptr);
 
@@ -503,6 +513,12 @@ void WebRtcOutput::reap() {
 }
 
 void WebRtcOutput::request_key_frame() {
+    // Viewers ask together (several joining, or all losing the same packets): one
+    // key frame per 200 ms serves them all, and a flood of them would cost every viewer bits.
+    const gint64 now = g_get_monotonic_time();
+    gint64 last = last_key_frame_request_us_.load();
+    if (now - last < 200000 || !last_key_frame_request_us_.compare_exchange_strong(last, now)) return;
+    GST_DEBUG("key frame requested");
     GstPad* pad = gst_element_get_static_pad(encoder_, "src");
     if (!pad) return;
     gst_pad_send_event(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));

@@ -14,6 +14,7 @@
 // answer carries our ICE candidates (host ones; STUN/TURN only when configured).
 #include <gst/gst.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -55,6 +56,7 @@ private:
     GstElement* encoder_;
     GstCaps* caps_ = nullptr;
     guint reaper_ = 0;
+    std::atomic<gint64> last_key_frame_request_us_{-1000000};
     mutable std::mutex mutex_;  // sessions_ and each session's feed state
     std::map<std::string, std::shared_ptr<Session>> sessions_;
 };

@@ -139,9 +139,9 @@ const auth = { Authorization: `Bearer ${TOKEN}` };
 
 // A browser page with the token in sessionStorage before the page's scripts run,
 // so the live view starts at navigation (the first-frame time counts from there).
-async function viewer(browser, base, name, token = TOKEN) {
-  // Small: every page composites its video in software.
-  const context = await browser.newContext({ viewport: { width: 700, height: 600 } });
+// The crowd's pages are small: every page composites its video in software.
+async function viewer(browser, base, name, token = TOKEN, viewport = { width: 700, height: 600 }) {
+  const context = await browser.newContext({ viewport });
   await context.addInitScript((t) => { if (t) sessionStorage.setItem("slipstream-api-token", t); }, token);
   const page = await context.newPage();
   page.on("console", (m) => fs.appendFileSync(artifact(name + ".console"), `${m.type()}: ${m.text()}\n`));
@@ -232,11 +232,13 @@ async function single(browser) {
   await wrong.context.close();
 
   // 3. The right token: the output plays.
-  const v = await viewer(browser, base, "viewer");
+  const v = await viewer(browser, base, "viewer", TOKEN, { width: 1000, height: 720 });
   const first = await playing(v);
   const marks = await v.page.evaluate(() => {
     const n = performance.getEntriesByType("navigation")[0];
-    return { ...window.slipstreamLive.marks, responseEnd: Math.round(n.responseEnd), domContentLoaded: Math.round(n.domContentLoadedEventStart) };
+    const files = Object.fromEntries(performance.getEntriesByType("resource").filter((r) => !r.name.includes("/api/"))
+      .map((r) => [r.name.split("/").pop(), Math.round(r.responseEnd)]));
+    return { ...window.slipstreamLive.marks, html: Math.round(n.responseEnd), ...files, domContentLoaded: Math.round(n.domContentLoadedEventStart) };
   });
   console.log(`first frame ${first.firstFrameMs} ms after navigation; steps (ms): ${JSON.stringify(marks)}`);
   fs.writeFileSync(artifact("first-frame-ms.txt"), `${first.firstFrameMs}\n`);

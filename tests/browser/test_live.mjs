@@ -251,7 +251,7 @@ async function single(browser) {
   const sessionList = await sessions(base);
   check(sessionList.length === 1 && sessionList[0].connected, `not one connected session listed (${JSON.stringify(sessionList)})`);
   await v.page.locator("#live-video").screenshot({ path: artifact("live-video.png") });
-  await v.page.screenshot({ path: artifact("page-live.png") });
+  await v.page.screenshot({ path: artifact("page-live.png"), fullPage: true });
   check((await videoState(v.page)).state === "playing", "not the live view saying it plays");
 
   // 4. Leaving the page (pagehide) DELETEs the session.

@@ -399,7 +399,10 @@ void WebRtcOutput::offer(const HttpRequest& request, HttpServer::Reply reply) {
     }
     GST_DEBUG("%s: pipeline playing", session->id.c_str());
     GstSDPMessage* sdp = nullptr;
-    gst_sdp_message_new_from_text(request.body.c_str(), &sdp);
+    if (gst_sdp_message_new_from_text(request.body.c_str(), &sdp) != GST_SDP_OK || !sdp) {
+        fail_offer(session, 400, "BAD_OFFER", "the offer is not SDP GStreamer can read: POST pc.localDescription.sdp as it is");
+        return;
+    }
     GstWebRTCSessionDescription* description = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp);
     g_signal_emit_by_name(session->webrtc, "set-remote-description", description, promise_for(session, &on_offer_set));
     gst_webrtc_session_description_free(description);

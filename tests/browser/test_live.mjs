@@ -274,7 +274,8 @@ async function crowd(browser) {
   const rtspRate = reader.rate(8);
   console.log("4 viewers: " + rates.map((m) => `${m.name} +${m.advanced.toFixed(1)} s ${m.fps.toFixed(1)} fps`).join(", ") +
     `; RTSP client ${rtspRate.toFixed(1)} fps`);
-  check(rates.every((m) => m.advanced > 6 && m.fps > 10), "not all 4 viewers playing (time and frames advancing)");
+  // The browsers get what CPU is left: their pictures must move, at whatever rate they can decode.
+  check(rates.every((m) => m.advanced > 6 && m.fps > 5), "not all 4 viewers playing (time and frames advancing)");
   check(rtspRate >= 27, `not the RTSP output at 30 fps with 4 browser viewers (${rtspRate.toFixed(1)} fps)`);
   await viewers[0].page.screenshot({ path: artifact("viewer1.png") });
 
@@ -309,7 +310,7 @@ async function crowd(browser) {
   const rtspAfter = reader.rate(6);
   console.log("after a viewer vanished: " + after.map((m) => `${m.name} +${m.advanced.toFixed(1)} s ${m.fps.toFixed(1)} fps`).join(", ") +
     `; RTSP client ${rtspAfter.toFixed(1)} fps`);
-  check(after.every((m) => m.advanced > 4 && m.fps > 10), "not the other viewers playing on after one vanished");
+  check(after.every((m) => m.advanced > 4 && m.fps > 5), "not the other viewers playing on after one vanished");
   check(rtspAfter >= 27, `not the RTSP output at 30 fps after a viewer vanished (${rtspAfter.toFixed(1)} fps)`);
   // 3 sessions: the frozen tab's connection lives on (its browser still answers); 2 if it was given up too.
   await waitFor("the vanished viewer's session to be reaped", async () => (await sessions(base)).length <= 3, 40000);
@@ -323,13 +324,15 @@ async function crowd(browser) {
 }
 
 // The crowd's browsers stand in for viewers on other machines: on this one they
-// run at a lower priority (nice 15), so that 4 software-composited pages take the
-// CPU slipstream leaves, as other machines would, instead of competing with the
-// output they measure. The single viewer runs as is: its first frame is timed.
+// run in the idle scheduling class (chrt --idle), so that 4 software-composited
+// pages take only the CPU that slipstream and the rest leave, as other machines
+// would, instead of competing with the output they measure. (nice is not enough:
+// chromium sets its own processes' priorities, its display threads to -8.)
+// The single viewer runs as is: its first frame is timed.
 function browserExecutable() {
   if (mode !== "crowd") return "/usr/bin/chromium";
-  const wrapper = artifact("chromium-nice.sh");
-  fs.writeFileSync(wrapper, '#!/bin/sh\nexec nice -n 15 /usr/bin/chromium "$@"\n', { mode: 0o755 });
+  const wrapper = artifact("chromium-idle.sh");
+  fs.writeFileSync(wrapper, '#!/bin/sh\nexec chrt --idle 0 /usr/bin/chromium "$@"\n', { mode: 0o755 });
   return wrapper;
 }
 

@@ -4,13 +4,15 @@
 // goes once ICE gathering is complete. It reconnects when the session drops,
 // and says so when all viewer slots are taken (503) or the token is wrong (401).
 // The API token is app.js's, from sessionStorage.
+//
+// Loaded async from <head>: the connection starts as soon as this file is in,
+// while the rest of the page loads (on a busy machine the page takes a few
+// hundred ms more); the <video> gets the stream once the page is parsed.
 (() => {
   const WHEP = "/api/v1/whep";
   const TOKEN_KEY = "slipstream-api-token";
-  const video = document.getElementById("live-video");
-  const status = document.getElementById("live-status");
-  const toggle = document.getElementById("live-toggle");
-  if (!video || !status) return;
+  let video = null, status = null;  // the page's elements, once parsed
+  let stream = null;                // the latest stream, for the video
 
   // For tests and the curious: when the first frame showed, in ms since navigation.
   // marks: ms since navigation of each step of the last connection, to see where time goes.
@@ -22,10 +24,18 @@
   let wanted = true;    // the Stop button turns it off
   let tokenUsed = null; // the token a 401 came for: a new one tries again
 
+  let said = ["", "idle"];
   function say(text, state) {
+    said = [text, state];
+    live.state = state;
+    if (!status) return;
     status.textContent = text;
     status.dataset.state = state;
-    live.state = state;
+  }
+
+  function show(newStream) {
+    stream = newStream;
+    if (video) video.srcObject = stream;
   }
 
   function authorization() {
@@ -85,9 +95,7 @@
     peer = pc;
     live.connects += 1;
     pc.addTransceiver("video", { direction: "recvonly" });
-    pc.ontrack = (event) => {
-      video.srcObject = event.streams[0] || new MediaStream([event.track]);
-    };
+    pc.ontrack = (event) => show(event.streams[0] || new MediaStream([event.track]));
     pc.onconnectionstatechange = () => {
       if (pc.connectionState === "failed" || pc.connectionState === "closed") dropped(pc, "The live view dropped.");
       // "disconnected" may heal by itself; give it a few seconds.
@@ -145,31 +153,46 @@
     if (live.state === "token" && wanted && (sessionStorage.getItem(TOKEN_KEY) || "") !== tokenUsed) connect();
   }, 500);
 
-  video.addEventListener("playing", () => say("Live", "playing"));
   function firstFrame() {
     if (live.firstFrameMs === null) live.firstFrameMs = Math.round(performance.now());
     mark("first-frame");
   }
-  if ("requestVideoFrameCallback" in HTMLVideoElement.prototype) {
-    video.requestVideoFrameCallback(firstFrame);
-  } else {
-    video.addEventListener("loadeddata", firstFrame, { once: true });
+
+  // The page's elements: the video, its status line and the Stop/Start button.
+  function attach() {
+    video = document.getElementById("live-video");
+    status = document.getElementById("live-status");
+    const toggle = document.getElementById("live-toggle");
+    if (!video || !status) return;
+    say(...said);
+    video.addEventListener("playing", () => say("Live", "playing"));
+    if ("requestVideoFrameCallback" in HTMLVideoElement.prototype) {
+      video.requestVideoFrameCallback(firstFrame);
+    } else {
+      video.addEventListener("loadeddata", firstFrame, { once: true });
+    }
+    if (stream) video.srcObject = stream;
+    if (toggle) {
+      toggle.addEventListener("click", () => {
+        wanted = !wanted;
+        toggle.textContent = wanted ? "Stop" : "Start";
+        if (wanted) {
+          connect();
+        } else {
+          clearTimeout(retryTimer);
+          hangUp();
+          show(null);
+          say("Stopped.", "stopped");
+        }
+      });
+    }
   }
 
-  if (toggle) {
-    toggle.addEventListener("click", () => {
-      wanted = !wanted;
-      toggle.textContent = wanted ? "Stop" : "Start";
-      if (wanted) {
-        connect();
-      } else {
-        clearTimeout(retryTimer);
-        hangUp();
-        video.srcObject = null;
-        say("Stopped.", "stopped");
-      }
-    });
-  }
   window.addEventListener("pagehide", hangUp);
   connect();
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", attach);
+  } else {
+    attach();
+  }
 })();

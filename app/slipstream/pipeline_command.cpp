@@ -193,7 +193,8 @@ void build_pipeline(App& app, const ss::InferConfig& config, DecodePath& decode)
     }
 
     app.output = std::make_unique<RtspOutput>(o, app.encoder);
-    if (o.api_port != 0 && o.webrtc_viewers > 0) app.webrtc = std::make_unique<WebRtcOutput>(o, app.encoder);
+    // With the API on, the WHEP endpoint answers also when the live view is off (saying so).
+    if (o.api_port != 0) app.webrtc = std::make_unique<WebRtcOutput>(o, app.encoder);
     app.report = std::make_unique<FrameReport>(o.show_frames, app.metadata);  // before anything can call it
     app.report->set_mqtt(app.mqtt_report.get());
     app.report->set_track_events(&app.track_events);

@@ -173,6 +173,7 @@ WebRtcOutput::WebRtcOutput(const Options& options, GstElement* encoder) : option
     gst_object_ref(encoder_);
     caps_ = encoded_caps(options_.codec);
     GST_DEBUG_CATEGORY_INIT(webrtc_output_debug, "slipstream-webrtc", 0, "slipstream's WebRTC (WHEP) live view");
+    if (options_.webrtc_viewers == 0) return;  // off: nothing to prepare
     // The first viewer's elements load their plugins (srtp with libsrtp2 and
     // OpenSSL: 0.4 s, over 1 s on a busy machine) and the DTLS certificate (an
     // RSA key, made once per process with the first DTLS element, 0.3 s): do
@@ -214,6 +215,12 @@ void WebRtcOutput::add_routes(HttpServer& server) {
 }
 
 void WebRtcOutput::offer(const HttpRequest& request, HttpServer::Reply reply) {
+    if (options_.webrtc_viewers == 0) {
+        reply(json_error(422, "LIVE_VIEW_OFF",
+                         "the live view is off (--webrtc-viewers 0 / WEBRTC_VIEWERS=0); start slipstream with "
+                         "--webrtc-viewers N to let N browsers watch, or watch the RTSP output"));
+        return;
+    }
     if (options_.codec == OutputCodec::h265) {
         reply(json_error(422, "UNSUPPORTED_CODEC",
                          "the output is H.265 (--codec H265 / CODEC=H265), which browsers cannot receive over WebRTC; "

@@ -56,6 +56,7 @@ plugins=(
   isomp4 matroska                                # file:// inputs and camsim's sources
   jpeg png                                       # still images for `slipstream detect`
   openh264 x264 x265                             # CPU H.264 decode; H.264/H.265 encode
+  webrtc dtls srtp nice rtpmanagerbad            # the live view: webrtcbin, DTLS-SRTP, ICE (libnice)
   nvcodec                                        # NVDEC/NVENC, CUDA memory (GPU servers)
 )
 programs=("$build/app/slipstream/slipstream" "$build/app/camsim/slipstream-camsim")

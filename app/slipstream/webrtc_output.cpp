@@ -178,16 +178,18 @@ WebRtcOutput::WebRtcOutput(const Options& options, GstElement* encoder) : option
     // OpenSSL: 0.4 s, over 1 s on a busy machine) and the DTLS certificate (an
     // RSA key, made once per process with the first DTLS element, 0.3 s): do
     // both now, beside start-up, not while the first viewer waits for its picture.
-    g_thread_unref(g_thread_new("webrtc-warm-up", +[](gpointer) -> gpointer {
+    // Joined by the destructor: a process that exits while the key is being
+    // made (a port taken at start) would tear OpenSSL down under it and crash.
+    warm_up_ = std::thread([] {
         for (const char* factory : {"webrtcbin", "dtlsdec", "dtlssrtpenc", "dtlssrtpdec", "srtpenc", "srtpdec", "nicesrc",
                                     "nicesink", "rtpbin", "rtpstorage", "rtph264pay", "h264parse"}) {
             if (GstElement* e = gst_element_factory_make(factory, nullptr)) gst_object_unref(gst_object_ref_sink(e));
         }
-        return nullptr;
-    }, nullptr));
+    });
 }
 
 WebRtcOutput::~WebRtcOutput() {
+    if (warm_up_.joinable()) warm_up_.join();
     if (reaper_) g_source_remove(reaper_);
     std::vector<std::string> ids;
     {

@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "http_server.hpp"
 #include "options.hpp"
@@ -56,6 +57,7 @@ private:
     GstElement* encoder_;
     GstCaps* caps_ = nullptr;
     guint reaper_ = 0;
+    std::thread warm_up_;  // loads the viewers' plugins and makes the DTLS key at start
     std::atomic<gint64> last_key_frame_request_us_{-1000000};
     mutable std::mutex mutex_;  // sessions_ and each session's feed state
     std::map<std::string, std::shared_ptr<Session>> sessions_;

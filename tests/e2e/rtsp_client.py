@@ -41,12 +41,16 @@ class RtspViewer:
         return out
 
     def _read_response(self):
-        while b"\r\n\r\n" not in self.buffer:
-            if self.buffer.startswith(b"$") and len(self.buffer) >= 4:
-                # Interleaved data before the response: skip it.
-                size = struct.unpack(">H", self.buffer[2:4])[0]
-                self._read_exact(4 + size)
-                continue
+        while True:
+            if self.buffer.startswith(b"$"):
+                # Interleaved data before the response: skip it, whatever its bytes
+                # (a payload may hold a blank line, which is no response).
+                if len(self.buffer) >= 4:
+                    size = struct.unpack(">H", self.buffer[2:4])[0]
+                    self._read_exact(4 + size)
+                    continue
+            elif b"\r\n\r\n" in self.buffer:
+                break
             chunk = self.sock.recv(65536)
             if not chunk:
                 raise RtspError("connection closed")

@@ -476,6 +476,7 @@ int run_pipeline_command(int argc, char** argv) {
     g_source_remove(sigint);
     g_source_remove(sigterm);
     if (duration) g_source_remove(duration);
+    if (app.webrtc) app.webrtc->close();  // viewers go (and a waiting offer is answered) while the server is there
     app.api.reset();  // no request may add a camera while the pipeline stops
     app.metrics.reset();
     app.sources->stop();

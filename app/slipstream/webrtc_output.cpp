@@ -6,6 +6,7 @@
 #include <gst/video/video.h>
 #include <gst/webrtc/webrtc.h>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <vector>
@@ -43,6 +44,7 @@ struct WebRtcOutput::Session {
     // gathering is complete (or the gathering time is up).
     std::mutex answer_mutex;
     bool local_set = false, gathered = false, answered = false;
+    bool ended = false;  // its pipeline is going or gone: nothing may touch webrtc
     std::vector<std::pair<unsigned, std::string>> candidates;
 
     // Feeding (under the owner's mutex): our running time -> this pipeline's.
@@ -111,7 +113,7 @@ void answer_if_ready(const SessionPtr& session) {
     std::vector<std::pair<unsigned, std::string>> candidates;
     {
         std::lock_guard lock(session->answer_mutex);
-        if (session->answered || !session->local_set || !session->gathered) return;
+        if (session->ended || session->answered || !session->local_set || !session->gathered) return;
         session->answered = true;
         candidates = session->candidates;
     }
@@ -133,6 +135,15 @@ void answer_if_ready(const SessionPtr& session) {
     g_free(text);
     gst_webrtc_session_description_free(local);
     reply_on_main_loop(session, created);
+}
+
+// Candidates gathered (or no more waited for): the answer goes if it is set.
+void gathering_done(const SessionPtr& session) {
+    {
+        std::lock_guard lock(session->answer_mutex);
+        session->gathered = true;
+    }
+    answer_if_ready(session);
 }
 
 void on_answer_created(const SessionPtr& session, GstPromise* promise) {
@@ -162,7 +173,9 @@ void on_offer_set(const SessionPtr& session, GstPromise* promise) {
         fail_offer(session, 400, "BAD_OFFER", "the offer was refused (" + error + ")");
         return;
     }
-    g_signal_emit_by_name(session->webrtc, "create-answer", nullptr, promise_for(session, &on_answer_created));
+    GstPromise* answered = promise_for(session, &on_answer_created);
+    g_signal_emit_by_name(session->webrtc, "create-answer", nullptr, answered);
+    gst_promise_unref(answered);  // webrtcbin holds its own until it replies
 }
 
 std::string short_id(const std::string& id) { return id.substr(0, 8); }
@@ -190,15 +203,21 @@ WebRtcOutput::WebRtcOutput(const Options& options, GstElement* encoder) : option
 
 WebRtcOutput::~WebRtcOutput() {
     if (warm_up_.joinable()) warm_up_.join();
+    close();
+    if (key_frame_timer_) g_source_remove(key_frame_timer_);
+    gst_caps_unref(caps_);
+    gst_object_unref(encoder_);
+}
+
+void WebRtcOutput::close() {
     if (reaper_) g_source_remove(reaper_);
+    reaper_ = 0;
     std::vector<std::string> ids;
     {
         std::lock_guard lock(mutex_);
         for (const auto& [id, s] : sessions_) ids.push_back(id);
     }
     for (const auto& id : ids) end_session(id, "slipstream stops");
-    gst_caps_unref(caps_);
-    gst_object_unref(encoder_);
 }
 
 void WebRtcOutput::add_routes(HttpServer& server) {
@@ -229,7 +248,7 @@ void WebRtcOutput::offer(const HttpRequest& request, HttpServer::Reply reply) {
                          "run slipstream with --codec H264 for the live view (RTSP serves H.265)"));
         return;
     }
-    if (request.content_type != "application/sdp") {
+    if (g_ascii_strcasecmp(request.content_type.c_str(), "application/sdp") != 0) {  // media types ignore case
         reply(json_error(415, "UNSUPPORTED_MEDIA_TYPE",
                          "send the SDP offer with 'Content-Type: application/sdp' (got " +
                              (request.content_type.empty() ? std::string("none") : "'" + request.content_type + "'") + ")"));
@@ -240,6 +259,13 @@ void WebRtcOutput::offer(const HttpRequest& request, HttpServer::Reply reply) {
         reply(json_error(400, "BAD_OFFER", check.error));
         return;
     }
+    // Read as webrtcbin will before anything is made for it: a refused offer costs no pipeline and no slot.
+    GstSDPMessage* sdp = nullptr;
+    if (gst_sdp_message_new_from_text(request.body.c_str(), &sdp) != GST_SDP_OK || !sdp) {
+        if (sdp) gst_sdp_message_free(sdp);
+        reply(json_error(400, "BAD_OFFER", "the offer is not SDP GStreamer can read: POST pc.localDescription.sdp as it is"));
+        return;
+    }
     auto session = std::make_shared<Session>();
     session->id = whep::new_session_id();
     GST_DEBUG("%s: offer", session->id.c_str());
@@ -248,6 +274,7 @@ void WebRtcOutput::offer(const HttpRequest& request, HttpServer::Reply reply) {
     {
         std::lock_guard lock(mutex_);
         if (static_cast<int>(sessions_.size()) >= options_.webrtc_viewers) {
+            gst_sdp_message_free(sdp);
             reply(json_error(503, "TOO_MANY_VIEWERS",
                              "all " + std::to_string(options_.webrtc_viewers) +
                                  " live-view slots are in use; try again when a viewer leaves, or raise --webrtc-viewers"));
@@ -269,12 +296,13 @@ void WebRtcOutput::offer(const HttpRequest& request, HttpServer::Reply reply) {
             if (e) gst_object_unref(e);
         }
         session->appsrc = session->webrtc = nullptr;
+        gst_sdp_message_free(sdp);
         fail_offer(session, 500, "MISSING_PLUGIN",
                    "GStreamer's webrtcbin or libnice elements are missing: install gstreamer1.0-plugins-bad and "
                    "gstreamer1.0-nice (./setup.sh does)");
         return;
     }
-    // Half a second of video at most; when the viewer's pipeline falls behind, old data goes.
+    // 1 MiB at most (about 2 s at 4 Mbit/s); when the viewer's pipeline falls behind, old data goes.
     g_object_set(session->appsrc, "is-live", TRUE, "format", GST_FORMAT_TIME, "caps", caps_, "max-bytes",
                  static_cast<guint64>(1 << 20), "block", FALSE, nullptr);
     gst_util_set_object_arg(G_OBJECT(session->appsrc), "leaky-type", "downstream");
@@ -336,15 +364,14 @@ void WebRtcOutput::offer(const HttpRequest& request, HttpServer::Reply reply) {
         // Without STUN or TURN every candidate is a host one, all found at once;
         // webrtcbin says "complete" only some 200 ms later: answer after 20 ms.
         if (first && s->owner->options_.stun_server.empty() && s->owner->options_.turn_server.empty()) {
-            const std::string id = s->id;
-            WebRtcOutput* owner = s->owner;
-            on_main_loop([owner, id] {
-                using Found = std::pair<WebRtcOutput*, std::string>;
+            // The timer holds the session itself: it may fire after the output is gone.
+            SessionPtr session = s->owner->find_session(s->id);
+            if (!session) return;
+            on_main_loop([session] {
                 g_timeout_add_full(G_PRIORITY_DEFAULT, 20, +[](gpointer data) -> gboolean {
-                    auto* found = static_cast<Found*>(data);
-                    found->first->host_candidates_gathered(found->second);
+                    gathering_done(*static_cast<SessionPtr*>(data));
                     return G_SOURCE_REMOVE;
-                }, new Found(owner, id), +[](gpointer data) { delete static_cast<Found*>(data); });
+                }, new SessionPtr(session), +[](gpointer data) { delete static_cast<SessionPtr*>(data); });
             });
         }
     }), s);
@@ -354,18 +381,7 @@ void WebRtcOutput::offer(const HttpRequest& request, HttpServer::Reply reply) {
         auto* s = static_cast<Session*>(data);
         GST_DEBUG("%s: ICE gathering state %d", s->id.c_str(), state);
         if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) return;
-        std::shared_ptr<Session> session;
-        {
-            std::lock_guard lock(s->owner->mutex_);
-            auto it = s->owner->sessions_.find(s->id);
-            if (it == s->owner->sessions_.end()) return;
-            session = it->second;
-        }
-        {
-            std::lock_guard lock(s->answer_mutex);
-            s->gathered = true;
-        }
-        answer_if_ready(session);
+        if (SessionPtr session = s->owner->find_session(s->id)) gathering_done(session);
     }), s);
     g_signal_connect(session->webrtc, "notify::connection-state", G_CALLBACK(+[](GstElement* webrtc, GParamSpec*, gpointer data) {
         GstWebRTCPeerConnectionState state = GST_WEBRTC_PEER_CONNECTION_STATE_NEW;
@@ -403,47 +419,31 @@ void WebRtcOutput::offer(const HttpRequest& request, HttpServer::Reply reply) {
     gst_object_unref(bus);
 
     if (gst_element_set_state(session->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+        gst_sdp_message_free(sdp);
         fail_offer(session, 500, "INTERNAL_ERROR", "the viewer's WebRTC pipeline did not start (see the log)");
         return;
     }
     GST_DEBUG("%s: pipeline playing", session->id.c_str());
-    GstSDPMessage* sdp = nullptr;
-    if (gst_sdp_message_new_from_text(request.body.c_str(), &sdp) != GST_SDP_OK || !sdp) {
-        fail_offer(session, 400, "BAD_OFFER", "the offer is not SDP GStreamer can read: POST pc.localDescription.sdp as it is");
-        return;
-    }
     GstWebRTCSessionDescription* description = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp);
-    g_signal_emit_by_name(session->webrtc, "set-remote-description", description, promise_for(session, &on_offer_set));
+    GstPromise* offer_set = promise_for(session, &on_offer_set);
+    g_signal_emit_by_name(session->webrtc, "set-remote-description", description, offer_set);
+    gst_promise_unref(offer_set);  // webrtcbin holds its own until it replies
     gst_webrtc_session_description_free(description);
 
     // Host candidates come at once; a STUN or TURN server may not answer: answer anyway.
     auto* waiting = new SessionPtr(session);
     g_timeout_add_full(G_PRIORITY_DEFAULT, 3000, +[](gpointer data) -> gboolean {
-        const SessionPtr& session = *static_cast<SessionPtr*>(data);
-        {
-            std::lock_guard lock(session->answer_mutex);
-            session->gathered = true;
-        }
-        answer_if_ready(session);
+        gathering_done(*static_cast<SessionPtr*>(data));
         return G_SOURCE_REMOVE;
     }, waiting, +[](gpointer data) { delete static_cast<SessionPtr*>(data); });
     console::note("live view: viewer " + short_id(session->id) + " joins (" + std::to_string(sessions_.size()) + " of " +
                   std::to_string(options_.webrtc_viewers) + ")");
 }
 
-void WebRtcOutput::host_candidates_gathered(const std::string& id) {
-    SessionPtr session;
-    {
-        std::lock_guard lock(mutex_);
-        auto it = sessions_.find(id);
-        if (it == sessions_.end()) return;
-        session = it->second;
-    }
-    {
-        std::lock_guard lock(session->answer_mutex);
-        session->gathered = true;
-    }
-    answer_if_ready(session);
+std::shared_ptr<WebRtcOutput::Session> WebRtcOutput::find_session(const std::string& id) const {
+    std::lock_guard lock(mutex_);
+    auto it = sessions_.find(id);
+    return it == sessions_.end() ? nullptr : it->second;
 }
 
 HttpResponse WebRtcOutput::end(const HttpRequest& request) {
@@ -499,6 +499,12 @@ void WebRtcOutput::end_session(const std::string& id, const char* why) {
         session->reply = nullptr;
         reply(json_error(500, "SESSION_ENDED", std::string("the live-view session ended before it was answered: ") + why));
     }
+    {
+        // Timers and callbacks that still hold the session (the gathering time
+        // limit, an answer on its way) find it ended and leave webrtcbin alone.
+        std::lock_guard lock(session->answer_mutex);
+        session->ended = true;
+    }
     if (session->bus_watch) g_source_remove(session->bus_watch);
     gst_element_set_state(session->pipeline, GST_STATE_NULL);
     gst_object_unref(session->pipeline);
@@ -527,9 +533,26 @@ void WebRtcOutput::reap() {
 void WebRtcOutput::request_key_frame() {
     // Viewers ask together (several joining, or all losing the same packets): one
     // key frame per 200 ms serves them all, and a flood of them would cost every viewer bits.
+    // One that comes too soon is not lost: a single request goes when the 200 ms are up.
     const gint64 now = g_get_monotonic_time();
     gint64 last = last_key_frame_request_us_.load();
-    if (now - last < 200000 || !last_key_frame_request_us_.compare_exchange_strong(last, now)) return;
+    if (now - last < 200000 || !last_key_frame_request_us_.compare_exchange_strong(last, now)) {
+        if (key_frame_deferred_.exchange(true)) return;
+        const guint wait_ms = static_cast<guint>(std::clamp<gint64>((last + 200000 - now) / 1000 + 1, 1, 200));
+        key_frame_timer_ = g_timeout_add_full(G_PRIORITY_DEFAULT, wait_ms, +[](gpointer data) -> gboolean {
+            auto* self = static_cast<WebRtcOutput*>(data);
+            self->key_frame_timer_ = 0;
+            self->key_frame_deferred_ = false;
+            self->last_key_frame_request_us_ = g_get_monotonic_time();
+            self->send_key_frame_request();
+            return G_SOURCE_REMOVE;
+        }, this, nullptr);
+        return;
+    }
+    send_key_frame_request();
+}
+
+void WebRtcOutput::send_key_frame_request() {
     GST_DEBUG("key frame requested");
     GstPad* pad = gst_element_get_static_pad(encoder_, "src");
     if (!pad) return;

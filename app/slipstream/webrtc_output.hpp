@@ -39,6 +39,8 @@ public:
     void add_routes(HttpServer& server);
     // Called from the appsink's streaming thread for every encoded access unit.
     void push(GstSample* sample);
+    // Ends every session (a POST still waiting gets its answer) while the HTTP server is still there.
+    void close();
 
     struct Session;
 
@@ -49,9 +51,9 @@ private:
     // Takes a session out and stops its pipeline; "why" goes to the log.
     void end_session(const std::string& id, const char* why);
     void reap();
-    // Host candidates only (no STUN/TURN): gathering is done once the first came.
-    void host_candidates_gathered(const std::string& id);
+    std::shared_ptr<Session> find_session(const std::string& id) const;
     void request_key_frame();
+    void send_key_frame_request();
 
     Options options_;
     GstElement* encoder_;
@@ -59,6 +61,8 @@ private:
     guint reaper_ = 0;
     std::thread warm_up_;  // loads the viewers' plugins and makes the DTLS key at start
     std::atomic<gint64> last_key_frame_request_us_{-1000000};
+    std::atomic<bool> key_frame_deferred_{false};  // a request waits for the 200 ms to pass
+    std::atomic<guint> key_frame_timer_{0};
     mutable std::mutex mutex_;  // sessions_ and each session's feed state
     std::map<std::string, std::shared_ptr<Session>> sessions_;
 };

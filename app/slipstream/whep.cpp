@@ -51,7 +51,8 @@ std::map<std::string, std::string> fmtp_values(const std::string& parameters) {
     return values;
 }
 
-// Higher is better: mode 1 is required, then constrained baseline (profile_idc 0x42).
+// Higher is better: mode 1 is required, then a baseline profile (profile_idc 0x42,
+// whatever its constraint flags: the encoder's constrained baseline plays in both).
 int preference(const H264Format& f) {
     if (f.packetization_mode != 1) return 0;
     return lower(f.profile_level_id).rfind("42", 0) == 0 ? 3 : f.profile_level_id.empty() ? 2 : 1;
@@ -87,7 +88,8 @@ OfferCheck check_offer(const std::string& sdp) {
             std::string encoding;
             in >> payload >> encoding;
             const std::string name = encoding.substr(0, encoding.find('/'));
-            if (lower(name) == "h264") {
+            // RTP payload types are 7 bits; anything else cannot be sent (rtph264pay's pt).
+            if (lower(name) == "h264" && payload >= 0 && payload <= 127) {
                 h264[payload].payload = payload;
             } else if (name != "rtx" && name != "red" && name != "ulpfec" && name.rfind("flexfec", 0) != 0 &&
                        std::find(other_codecs.begin(), other_codecs.end(), name) == other_codecs.end()) {

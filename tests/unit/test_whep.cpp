@@ -87,6 +87,15 @@ TEST(WhepOffer, SendOnlyVideoIsRefused) {
     EXPECT_NE(check.error.find("sendonly"), std::string::npos) << check.error;
 }
 
+TEST(WhepOffer, PayloadTypesBeyondSevenBitsAreNotTaken) {
+    for (const char* payload : {"300", "-5", "128"}) {
+        const std::string p = payload;
+        const std::string offer = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF " + p + "\r\na=recvonly\r\na=rtpmap:" + p +
+                                  " H264/90000\r\na=fmtp:" + p + " packetization-mode=1;profile-level-id=42e01f\r\n";
+        EXPECT_NE(check_offer(offer).error, "") << "payload " << p;
+    }
+}
+
 TEST(WhepOffer, OnlyPacketizationModeZeroIsRefused) {
     const std::string offer = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 104\r\na=recvonly\r\na=rtpmap:104 H264/90000\r\n"
                               "a=fmtp:104 packetization-mode=0;profile-level-id=42e01f\r\n";

@@ -23,7 +23,8 @@ struct HttpRequest {
     std::string method;
     std::string path;
     std::map<std::string, std::string> query;  // ?name=value, decoded (a name given twice: its last value)
-    std::string body;    std::string content_type;  // the request's Content-Type, without parameters; empty when none
+    std::string body;
+    std::string content_type;  // the request's Content-Type, without parameters; empty when none
 };
 
 struct HttpResponse {

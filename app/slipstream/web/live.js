@@ -14,8 +14,8 @@
   let video = null, status = null;  // the page's elements, once parsed
   let stream = null;                // the latest stream, for the video
 
-  // For tests and the curious: when the first frame showed, in ms since navigation.
-  // marks: ms since navigation of each step of the last connection, to see where time goes.
+  // For tests and the curious: when the page's first frame showed, in ms since navigation.
+  // marks: ms since navigation of each step (first-frame: the page's first only), to see where time goes.
   const live = (window.slipstreamLive = { firstFrameMs: null, state: "idle", connects: 0, marks: {} });
   const mark = (name) => { live.marks[name] = Math.round(performance.now()); };
   let peer = null;      // the RTCPeerConnection now

@@ -45,7 +45,7 @@ private:
     std::mutex lock_;
     std::map<std::string, TrackEvents> cameras_;  // by camera id
     std::map<std::string, std::string> names_;    // source -> camera id, where it differs
-    std::set<std::string> gone_;                  // sources removed (never reused)
+    std::set<std::string> gone_;                  // sources removed, until one is named again
 };
 
 }  // namespace ss

@@ -135,24 +135,32 @@ void RtspOutput::push(GstSample* sample) {
     GstBuffer* buffer = gst_sample_get_buffer(sample);
     if (!buffer || !GST_BUFFER_PTS_IS_VALID(buffer)) return;
     std::lock_guard lock(mutex_);
-    for (auto& feed : feeds_) {
-        // The media pipeline has its own clock base: map our timestamps onto it
-        // once, at the first buffer, so frame spacing stays exact.
-        if (!feed.has_offset) {
-            // A viewer's stream starts at a key frame (one was requested when it joined).
-            if (GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT)) continue;
-            const GstClockTime now = ss_running_time_now(feed.appsrc);
-            if (!GST_CLOCK_TIME_IS_VALID(now)) continue;
-            feed.offset = GST_CLOCK_DIFF(GST_BUFFER_PTS(buffer), now);
-            feed.has_offset = true;
-        }
-        const GstClockTimeDiff pts = static_cast<GstClockTimeDiff>(GST_BUFFER_PTS(buffer)) + feed.offset;
-        if (pts < 0) continue;
-        GstBuffer* copy = gst_buffer_copy(buffer);  // shares the data
-        GST_BUFFER_PTS(copy) = static_cast<GstClockTime>(pts);
-        GST_BUFFER_DTS(copy) = static_cast<GstClockTime>(pts);  // no B-frames
-        gst_app_src_push_buffer(GST_APP_SRC(feed.appsrc), copy);
+    for (auto& feed : feeds_) feed.timing.push(buffer, feed.appsrc);
+}
+
+void ViewerFeed::push(GstBuffer* buffer, GstElement* appsrc) {
+    const bool key_frame = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+    // Mapped once so frame spacing stays exact; at a key frame the mapping is
+    // checked against the viewer pipeline's clock (3 s: far beyond any delay of ours).
+    if (has_offset && key_frame) {
+        const GstClockTime now = ss_running_time_now(appsrc);
+        const GstClockTimeDiff mapped = static_cast<GstClockTimeDiff>(GST_BUFFER_PTS(buffer)) + offset;
+        if (GST_CLOCK_TIME_IS_VALID(now) && mapped - static_cast<GstClockTimeDiff>(now) > 3 * GST_SECOND) has_offset = false;
     }
+    if (!has_offset) {
+        // A viewer's stream starts at a key frame (one was requested when it joined).
+        if (!key_frame) return;
+        const GstClockTime now = ss_running_time_now(appsrc);
+        if (!GST_CLOCK_TIME_IS_VALID(now)) return;
+        offset = GST_CLOCK_DIFF(GST_BUFFER_PTS(buffer), now);
+        has_offset = true;
+    }
+    const GstClockTimeDiff pts = static_cast<GstClockTimeDiff>(GST_BUFFER_PTS(buffer)) + offset;
+    if (pts < 0) return;
+    GstBuffer* copy = gst_buffer_copy(buffer);  // shares the data
+    GST_BUFFER_PTS(copy) = static_cast<GstClockTime>(pts);
+    GST_BUFFER_DTS(copy) = static_cast<GstClockTime>(pts);  // no B-frames
+    gst_app_src_push_buffer(GST_APP_SRC(appsrc), copy);
 }
 
 std::string lan_address() {

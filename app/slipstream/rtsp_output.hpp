@@ -17,6 +17,18 @@ namespace slipstream {
 // RTSP server's appsrc carry it: Annex B byte stream, one access unit per buffer.
 GstCaps* encoded_caps(OutputCodec codec);
 
+// Feeds a viewer's pipeline (an RTSP media, a WebRTC session) through its
+// appsrc: the output's timestamps mapped onto that pipeline's running time, once
+// at the first key frame, and again at a key frame when they have run far ahead
+// of it (its running time started over: a flush, a pause), which would
+// otherwise hold every buffer back for that long.
+struct ViewerFeed {
+    GstClockTimeDiff offset = 0;  // our running time -> the viewer pipeline's
+    bool has_offset = false;
+    // Pushes `buffer`, re-stamped, into `appsrc`; skips it while waiting for a key frame.
+    void push(GstBuffer* buffer, GstElement* appsrc);
+};
+
 class RtspOutput {
 public:
     RtspOutput(const Options& options, GstElement* encoder);
@@ -40,8 +52,7 @@ private:
     std::mutex mutex_;
     struct Feed {
         GstElement* appsrc;
-        GstClockTimeDiff offset = 0;  // our running time -> the media pipeline's
-        bool has_offset = false;
+        ViewerFeed timing;
     };
     std::vector<Feed> feeds_;  // one per prepared (shared) media
     GstCaps* caps_ = nullptr;

@@ -47,9 +47,8 @@ struct WebRtcOutput::Session {
     bool ended = false;  // its pipeline is going or gone: nothing may touch webrtc
     std::vector<std::pair<unsigned, std::string>> candidates;
 
-    // Feeding (under the owner's mutex): our running time -> this pipeline's.
-    GstClockTimeDiff offset = 0;
-    bool has_offset = false;
+    // Feeding (under the owner's mutex).
+    ViewerFeed feed;
 };
 
 namespace {
@@ -567,21 +566,9 @@ void WebRtcOutput::push(GstSample* sample) {
     for (auto& [id, s] : sessions_) {
         // Nothing before ICE and DTLS are up: webrtcbin would drop it anyway.
         if (!s->connected || s->failed) continue;
-        if (!s->has_offset) {
-            // A viewer's stream starts at a key frame (one was asked for when it connected).
-            if (GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT)) continue;
-            const GstClockTime now = ss_running_time_now(s->appsrc);
-            if (!GST_CLOCK_TIME_IS_VALID(now)) continue;
-            s->offset = GST_CLOCK_DIFF(GST_BUFFER_PTS(buffer), now);
-            GST_DEBUG("%s: first key frame", s->id.c_str());
-            s->has_offset = true;
-        }
-        const GstClockTimeDiff pts = static_cast<GstClockTimeDiff>(GST_BUFFER_PTS(buffer)) + s->offset;
-        if (pts < 0) continue;
-        GstBuffer* copy = gst_buffer_copy(buffer);  // shares the data
-        GST_BUFFER_PTS(copy) = static_cast<GstClockTime>(pts);
-        GST_BUFFER_DTS(copy) = static_cast<GstClockTime>(pts);  // no B-frames
-        gst_app_src_push_buffer(GST_APP_SRC(s->appsrc), copy);
+        const bool started = s->feed.has_offset;
+        s->feed.push(buffer, s->appsrc);
+        if (!started && s->feed.has_offset) GST_DEBUG("%s: first key frame", s->id.c_str());
     }
 }
 

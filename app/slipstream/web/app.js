@@ -12,11 +12,12 @@ let pollTimer = null;
 
 function token() { return sessionStorage.getItem(TOKEN_KEY) || ""; }
 
-// fetch with the token; throws an Error whose message is the server's own sentence.
+// fetch of an API path with the token (events.js uses it too); throws an Error
+// whose message is the server's own sentence.
 async function api(path, options = {}) {
   const headers = Object.assign({}, options.headers);
   if (token()) headers.Authorization = "Bearer " + token();
-  const response = await fetch(API + path, Object.assign({}, options, { headers }));
+  const response = await fetch(path, Object.assign({}, options, { headers }));
   let body = null;
   try { body = await response.json(); } catch (_) { /* not JSON: reported below */ }
   if (!response.ok) {
@@ -73,7 +74,7 @@ function renderCameras(cameras) {
 async function refresh() {
   let cameras = null;
   try {
-    const answer = await api("/get-stream-info");
+    const answer = await api(API + "/get-stream-info");
     const info = answer["stream-info"] || {};
     cameras = info["stream-info"] || [];
     renderCameras(cameras);
@@ -117,7 +118,7 @@ async function addCamera(event) {
   const id = newCameraId(name);
   $("add-result").textContent = "adding…";
   try {
-    await api("/add", {
+    await api(API + "/add", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ key: "sensor", value: { camera_id: id, camera_name: name || id, camera_url: url, change: "camera_add" } }),
@@ -133,7 +134,7 @@ async function addCamera(event) {
 async function removeCamera(id, button) {
   button.disabled = true;
   try {
-    await api("/remove", {
+    await api(API + "/remove", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ key: "sensor", value: { camera_id: id, change: "camera_remove" } }),

@@ -12,18 +12,7 @@
   let busy = false;        // one request at a time: a slow answer is not overtaken
   const cameraNames = new Map();  // camera_id -> name, kept after a camera leaves
 
-  async function read(query) {
-    const headers = token() ? { Authorization: "Bearer " + token() } : {};
-    const response = await fetch(`${EVENTS_URL}?${query}`, { headers });
-    let body = null;
-    try { body = await response.json(); } catch (_) { /* not JSON: reported below */ }
-    if (!response.ok) {
-      const error = new Error((body && body.error) || `${response.status} ${response.statusText}`);
-      error.status = response.status;
-      throw error;
-    }
-    return body;
-  }
+  const read = (query) => api(`${EVENTS_URL}?${query}`);  // app.js's fetch with the token
 
   function status(text) {
     $("events-status").textContent = text;

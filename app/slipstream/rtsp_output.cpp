@@ -138,19 +138,34 @@ void RtspOutput::push(GstSample* sample) {
     for (auto& feed : feeds_) feed.timing.push(buffer, feed.appsrc);
 }
 
+namespace {
+
+// The viewer pipeline's running time now, or NONE while the appsrc is not
+// PLAYING: its base time is only set on the way to PLAYING, and a clock can come
+// first (a media being prepared), when clock less base is the clock's whole
+// time, minutes ahead; a buffer stamped that far ahead holds the sink for good.
+GstClockTime playing_running_time(GstElement* appsrc) {
+    GST_OBJECT_LOCK(appsrc);
+    const bool playing = GST_STATE(appsrc) == GST_STATE_PLAYING;
+    GST_OBJECT_UNLOCK(appsrc);
+    return playing ? ss_running_time_now(appsrc) : GST_CLOCK_TIME_NONE;
+}
+
+}  // namespace
+
 void ViewerFeed::push(GstBuffer* buffer, GstElement* appsrc) {
     const bool key_frame = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
     // Mapped once so frame spacing stays exact; at a key frame the mapping is
     // checked against the viewer pipeline's clock (3 s: far beyond any delay of ours).
     if (has_offset && key_frame) {
-        const GstClockTime now = ss_running_time_now(appsrc);
+        const GstClockTime now = playing_running_time(appsrc);
         const GstClockTimeDiff mapped = static_cast<GstClockTimeDiff>(GST_BUFFER_PTS(buffer)) + offset;
         if (GST_CLOCK_TIME_IS_VALID(now) && mapped - static_cast<GstClockTimeDiff>(now) > 3 * GST_SECOND) has_offset = false;
     }
     if (!has_offset) {
         // A viewer's stream starts at a key frame (one was requested when it joined).
         if (!key_frame) return;
-        const GstClockTime now = ss_running_time_now(appsrc);
+        const GstClockTime now = playing_running_time(appsrc);
         if (!GST_CLOCK_TIME_IS_VALID(now)) return;
         offset = GST_CLOCK_DIFF(GST_BUFFER_PTS(buffer), now);
         has_offset = true;

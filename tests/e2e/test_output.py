@@ -32,9 +32,13 @@ def main(camsim_bin, slipstream_bin):
         assert status == 401, f"no credentials: got {status}, expected 401"
         status, _, _ = RtspViewer(url, USER, "wrong").describe()
         assert status == 401, f"wrong password: got {status}, expected 401"
-        probe = subprocess.run(["ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-show_entries", "stream=codec_name",
-                                "-of", "csv=p=0", f"rtsp://{USER}:{PASSWORD}@127.0.0.1:{out_port}/ds"],
-                               capture_output=True, text=True, timeout=30)
+        try:
+            probe = subprocess.run(["ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-show_entries",
+                                    "stream=codec_name", "-of", "csv=p=0", f"rtsp://{USER}:{PASSWORD}@127.0.0.1:{out_port}/ds"],
+                                   capture_output=True, text=True, timeout=30)
+        except subprocess.TimeoutExpired:
+            # Its own message would print the command, password and all, into the test log.
+            raise AssertionError("ffprobe with credentials read no stream in 30 s") from None
         assert probe.stdout.strip() == "h264", f"ffprobe with credentials failed: {probe.stderr[-300:]}"
         print("login: 401 without or with wrong credentials, ffprobe plays with them")
 

@@ -205,6 +205,8 @@ class GpuBench:
 
     # ------------------------------------------------------------ plumbing
     def d(self, key):
+        if key == "carry_measure" and self.a.carry_seconds:
+            return self.a.carry_seconds
         return PLAN[key][1 if self.quick else 0]
 
     def log(self, text):
@@ -1032,6 +1034,9 @@ def main():
                    help="most cameras for the carry search (default 128 with a GPU, 16 on the CPU path)")
     p.add_argument("--start-cameras", type=int, default=None,
                    help="first N of the carry search (default: 0.9 x the decode ceiling, else 8; 2 on the CPU path)")
+    p.add_argument("--carry-seconds", type=float, default=None,
+                   help="seconds measured per carry run, e.g. 60 for the no-growth check (default %d, --quick %d)"
+                   % PLAN["carry_measure"])
     p.add_argument("--cpu-cameras", type=int, default=4, help="cameras of the CPU-path comparison run (default 4)")
     p.add_argument("--out", default=None, help="folder for gpu-<time>.json/.txt and gpu-latest.json/.txt "
                    "(default: bench/results in a source tree, ./slipstream-bench-results from the bundle)")

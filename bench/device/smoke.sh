@@ -33,6 +33,16 @@ for gpu in 0 none; do
         --duration ${SECONDS_EACH:-20} --show-frames no --metadata "$out/meta-$gpu.jsonl" >"$out/slipstream-$gpu.log" 2>&1
     echo "exit $?"
     grep -v "^0:" "$out/slipstream-$gpu.log" | head -30
+    # What detection found: the GPU path (outputs parsed on the GPU) against the CPU path.
+    python3 - "$out/meta-$gpu.jsonl" <<'PY'
+import collections, json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+detected = [r for r in rows if r.get("detected")]
+labels = collections.Counter(o.get("label", o.get("class_id")) for r in detected for o in r.get("objects", []))
+print("frames %d, detected %d, objects on detected frames %d (%.2f per frame): %s" % (
+    len(rows), len(detected), sum(labels.values()), sum(labels.values()) / max(len(detected), 1),
+    ", ".join("%s %d" % kv for kv in labels.most_common(4))))
+PY
 done
 kill $camsim
 wait

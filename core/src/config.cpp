@@ -220,6 +220,7 @@ const std::set<std::string> supported_property_keys = {
     "infer-dims", "network-input-order", "batch-size", "interval", "num-detected-classes", "cluster-mode",
     "maintain-aspect-ratio", "symmetric-padding", "filter-out-class-ids", "parse-bbox-func-name",
     "output-blob-names", "gpu-id", "network-mode", "workspace-size", "model-engine-file",
+    "parse-on-gpu",
 };
 
 const std::set<std::string> supported_class_keys = {
@@ -400,6 +401,7 @@ InferConfig load_infer_config(const fs::path& file) {
         if (*v == 1) warn(config, ini.where(prop, "network-mode") + ": network-mode=1 (INT8) is not supported yet; running FP16");
     }
     if (auto v = ini.integer(prop, "workspace-size", 0, 1 << 20)) config.workspace_mb = static_cast<int>(*v);
+    if (auto v = ini.integer(prop, "parse-on-gpu", 0, 1)) config.parse_on_gpu = *v != 0;
     if (auto v = ini.value(prop, "model-engine-file"); v && !v->empty()) {
         const fs::path engine(*v);
         config.model_engine_file = engine.is_absolute() ? engine : file.parent_path() / engine;

@@ -59,7 +59,9 @@ Detector::Detector(InferConfig config, std::unique_ptr<InferenceBackend> backend
                                         : std::vector<int>{1, config_.input_height, config_.input_width, config_.input_channels};
     try {
         const auto outputs = backend_->forward({input_.data(), shape});
-        parser_->check_outputs(views_for(outputs, 0), context_);
+        const auto views = views_for(outputs, 0);
+        parser_->check_outputs(views, context_);
+        if (config_.parse_on_gpu && backend_->parses_on_device()) device_plan_ = parser_->device_plan(views, context_);
     } catch (const ModelError& e) {
         const std::string model = config_.onnx_file.string();
         const std::string what = e.what();
@@ -162,9 +164,19 @@ void Detector::run_frames(const std::vector<DeviceFrame>& frames, const std::vec
     auto start = std::chrono::steady_clock::now();
     const auto begin = frames.begin() + static_cast<std::ptrdiff_t>(first);
     const std::vector<DeviceFrame> batch(begin, begin + static_cast<std::ptrdiff_t>(count));
-    const auto outputs = backend_->forward_frames(batch, spec_);
+    std::vector<OutputTensor> outputs;
+    std::vector<std::vector<Candidate>> parsed;
+    if (device_plan_.empty()) {
+        outputs = backend_->forward_frames(batch, spec_);
+        check_batch(outputs, static_cast<int>(count));
+    } else {
+        parsed = backend_->forward_frames_parsed(batch, spec_, device_plan_, context_);
+        if (parsed.size() != count) {
+            throw ModelError("inference backend '" + config_.backend + "' parsed " + std::to_string(parsed.size()) +
+                             " images of a batch of " + std::to_string(count));
+        }
+    }
     timing_.forward_ms += elapsed_ms(start);
-    check_batch(outputs, static_cast<int>(count));
 
     start = std::chrono::steady_clock::now();
     // Network -> device-frame pixels as the kernel placed the frame, then
@@ -178,7 +190,12 @@ void Detector::run_frames(const std::vector<DeviceFrame>& frames, const std::vec
         transform.scale_y *= static_cast<float>(f.height) / static_cast<float>(report.height);
         return transform;
     };
-    parse_batch(outputs, first, count, transform_of, [&](std::size_t i) { return report_sizes[first + i]; }, results);
+    if (parsed.empty()) {
+        parse_batch(outputs, first, count, transform_of, [&](std::size_t i) { return report_sizes[first + i]; }, results);
+    } else {
+        // Thresholds, mapping and NMS over a few candidates per image: one thread is enough.
+        for (std::size_t i = 0; i < count; ++i) results[first + i] = finish(parsed[i], transform_of(i), report_sizes[first + i]);
+    }
     timing_.postprocess_ms += elapsed_ms(start);
 }
 

@@ -21,11 +21,13 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "engine_cache.hpp"
 #include "executor.hpp"
 #include "slipstream/backend.hpp"
+#include "slipstream/cuda/box_decode.hpp"
 #include "slipstream/cuda/preprocess.hpp"
 #include "slipstream/error.hpp"
 
@@ -44,6 +46,26 @@ struct PinnedBlock {
     ~PinnedBlock() { cudaFreeHost(data); }
     PinnedBlock(const PinnedBlock&) = delete;
     PinnedBlock& operator=(const PinnedBlock&) = delete;
+};
+
+// Device memory that grows to the largest size asked for and is kept.
+class DeviceBuffer {
+public:
+    ~DeviceBuffer() { cudaFree(data_); }
+    void* at_least(std::size_t bytes) {
+        if (bytes > size_) {
+            cudaFree(data_);
+            data_ = nullptr;
+            size_ = 0;
+            check_cuda(cudaMalloc(&data_, bytes), "allocating the decoded boxes' buffer");
+            size_ = bytes;
+        }
+        return data_;
+    }
+
+private:
+    void* data_ = nullptr;
+    std::size_t size_ = 0;
 };
 
 int bucket_for(int batch, int max_batch) {
@@ -92,7 +114,23 @@ public:
 
     std::vector<OutputTensor> forward_frames(const std::vector<DeviceFrame>& frames, const InputSpec& spec) override {
         std::vector<OutputTensor> out;
-        guarded([&] { out = forward_device(frames, spec); });
+        guarded([&] {
+            if (frames.empty()) return;
+            out = download(run_frames(frames, spec), static_cast<int>(frames.size()));
+        });
+        return out;
+    }
+
+    bool parses_on_device() const override { return true; }
+
+    std::vector<std::vector<Candidate>> forward_frames_parsed(const std::vector<DeviceFrame>& frames, const InputSpec& spec,
+                                                              const DeviceParsePlan& plan,
+                                                              const ParserContext& context) override {
+        std::vector<std::vector<Candidate>> out;
+        guarded([&] {
+            if (frames.empty()) return;
+            out = decode_on_device(run_frames(frames, spec), static_cast<int>(frames.size()), plan, context);
+        });
         return out;
     }
 
@@ -219,8 +257,9 @@ private:
         return download(executor, count);
     }
 
-    std::vector<OutputTensor> forward_device(const std::vector<DeviceFrame>& frames, const InputSpec& spec) {
-        if (frames.empty()) return {};
+    // Pre-processes the frames into the batch's input and runs the model; the
+    // outputs stay on the GPU, in the returned executor.
+    Executor& run_frames(const std::vector<DeviceFrame>& frames, const InputSpec& spec) {
         const auto& plan1 = executor_for(1).plan();
         const auto& in_dims = plan1.tensors[plan1.input].dims;
         if (spec.width != in_dims[3] || spec.height != in_dims[2] || spec.channels != in_dims[1]) {
@@ -258,7 +297,75 @@ private:
         // Descriptors travel as kernel parameters: nothing to upload first.
         cuda::preprocess_nv12_inline(sources.data(), count, params, executor.input(), stream_);
         executor.run(stream_, false);
-        return download(executor, count);
+        return executor;
+    }
+
+    // Runs the parser's plan on the outputs where they are; copies back only
+    // the candidates, in the CPU parser's order (image, level, anchor).
+    std::vector<std::vector<Candidate>> decode_on_device(Executor& executor, int count, const DeviceParsePlan& parse,
+                                                         const ParserContext& context) {
+        const auto& plan = executor.plan();
+        if (!batch_in_outputs_) {
+            throw ModelError(model_.string() + ": the outputs do not carry the batch; set parse-on-gpu=0");
+        }
+        auto output = [&](int index, std::size_t floats_per_image, const char* what) {
+            if (index < 0 || static_cast<std::size_t>(index) >= order_.size()) {
+                throw ModelError(model_.string() + ": the parser's plan names output " + std::to_string(index) +
+                                 " of " + std::to_string(order_.size()));
+            }
+            const auto& t = plan.tensors[plan.outputs[order_[index]]];
+            if (t.bytes / plan.batch != floats_per_image * sizeof(float)) {
+                throw ModelError(model_.string() + ": output '" + plan.output_names[order_[index]] + "' does not hold the " +
+                                 what + " the parser's plan expects; set parse-on-gpu=0");
+            }
+            return static_cast<const float*>(executor.output(order_[index]));
+        };
+        std::vector<cuda::GflLevel> levels;
+        std::size_t anchors = 0;
+        for (const auto& l : parse.levels) {
+            cuda::GflLevel level;
+            level.scores = output(l.scores_output, static_cast<std::size_t>(l.anchors) * context.num_classes, "scores");
+            level.boxes = output(l.boxes_output, static_cast<std::size_t>(l.anchors) * 4 * l.bins, "box distributions");
+            level.anchors = l.anchors;
+            level.bins = l.bins;
+            level.stride = l.stride;
+            level.grid_width = l.grid_width;
+            levels.push_back(level);
+            anchors += static_cast<std::size_t>(l.anchors);
+        }
+        // At most one candidate per anchor: the buffer never overflows.
+        const std::size_t capacity = anchors * static_cast<std::size_t>(count);
+        const std::size_t bytes = capacity * sizeof(cuda::GflCandidate);
+        auto* counter = static_cast<unsigned*>(decoded_count_.at_least(sizeof(unsigned)));
+        auto* decoded = static_cast<cuda::GflCandidate*>(decoded_.at_least(bytes));
+        if (!decoded_host_ || decoded_host_size_ < bytes) {
+            decoded_host_.reset();
+            decoded_host_ = std::make_unique<PinnedBlock>(bytes);
+            decoded_host_size_ = bytes;
+        }
+        if (!count_host_) count_host_ = std::make_unique<PinnedBlock>(sizeof(unsigned));
+        check_cuda(cudaMemsetAsync(counter, 0, sizeof(unsigned), stream_), "clearing the box count");
+        cuda::decode_gfl(levels.data(), static_cast<int>(levels.size()), count, context.num_classes,
+                         context.min_confidence, decoded, counter, capacity, stream_);
+        check_cuda(cudaMemcpyAsync(count_host_->data, counter, sizeof(unsigned), cudaMemcpyDeviceToHost, stream_),
+                   "copying the box count from the GPU");
+        check_cuda(cudaStreamSynchronize(stream_), "running the model");
+        const std::size_t found = std::min<std::size_t>(*static_cast<unsigned*>(count_host_->data), capacity);
+        auto* host = static_cast<cuda::GflCandidate*>(decoded_host_->data);
+        if (found) {
+            check_cuda(cudaMemcpyAsync(host, decoded, found * sizeof(cuda::GflCandidate), cudaMemcpyDeviceToHost, stream_),
+                       "copying the decoded boxes from the GPU");
+            check_cuda(cudaStreamSynchronize(stream_), "copying the decoded boxes from the GPU");
+        }
+        std::sort(host, host + found, [](const cuda::GflCandidate& a, const cuda::GflCandidate& b) {
+            return std::tie(a.image, a.level, a.anchor) < std::tie(b.image, b.level, b.anchor);
+        });
+        std::vector<std::vector<Candidate>> result(static_cast<std::size_t>(count));
+        for (std::size_t i = 0; i < found; ++i) {
+            const auto& c = host[i];
+            result[static_cast<std::size_t>(c.image)].push_back({c.class_id, c.confidence, c.x1, c.y1, c.x2, c.y2});
+        }
+        return result;
     }
 
     engine::Precision precision() const { return options_.fp16 ? engine::Precision::fp16 : engine::Precision::fp32; }
@@ -402,6 +509,10 @@ private:
     std::vector<int> order_;
     bool batch_in_outputs_ = true;
     std::vector<std::pair<std::size_t, std::shared_ptr<PinnedBlock>>> pinned_;
+    // decode_on_device's buffers, kept between batches.
+    DeviceBuffer decoded_, decoded_count_;
+    std::unique_ptr<PinnedBlock> decoded_host_, count_host_;
+    std::size_t decoded_host_size_ = 0;
 };
 
 }  // namespace

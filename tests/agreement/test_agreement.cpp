@@ -17,6 +17,10 @@
 //                 whose confidence lies within that tolerance of their class's
 //                 pre-cluster-threshold may be found by one backend only
 //                 (rounding may put them on either side); they are listed.
+//   parsed on the GPU  (builds with CUDA) the frames as NV12 in GPU memory:
+//                 the backend's own parse of the outputs (parse-on-gpu) gives
+//                 the candidates the CPU parser gives from the same outputs,
+//                 in the same order, boxes within 1e-3 pixels.
 //
 // Frames: raw 8-bit BGR frames (bench/detector/raw_frames.hpp) from
 // SS_AGREEMENT_FRAMES (size from SS_AGREEMENT_FRAME_SIZE=WxH or the file name),
@@ -43,6 +47,10 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <opencv2/imgproc.hpp>
+#ifdef SS_AGREEMENT_HAVE_CUDA
+#include <cuda_runtime_api.h>
+#endif
 
 #include "raw_frames.hpp"
 #include "slipstream/backend.hpp"
@@ -323,6 +331,107 @@ TEST_P(Agreement, Detections) {
                 worst_conf, borderline);
     EXPECT_GT(total_want, 0u) << "the reference found nothing in these frames: not a useful comparison";
 }
+
+#ifdef SS_AGREEMENT_HAVE_CUDA
+// A BGR frame as NV12 in GPU memory, freed with the DeviceFrame's owner.
+ss::DeviceFrame upload_nv12(const cv::Mat& bgr, int device) {
+    cv::Mat i420;
+    cv::cvtColor(bgr, i420, cv::COLOR_BGR2YUV_I420);
+    const int w = bgr.cols, h = bgr.rows;
+    std::vector<unsigned char> nv12(static_cast<std::size_t>(w) * h * 3 / 2);
+    std::copy(i420.data, i420.data + static_cast<std::size_t>(w) * h, nv12.begin());
+    const unsigned char* u = i420.data + static_cast<std::size_t>(w) * h;
+    const unsigned char* v = u + static_cast<std::size_t>(w) * h / 4;
+    for (std::size_t i = 0; i < static_cast<std::size_t>(w) * h / 4; ++i) {
+        nv12[static_cast<std::size_t>(w) * h + 2 * i] = u[i];
+        nv12[static_cast<std::size_t>(w) * h + 2 * i + 1] = v[i];
+    }
+    void* memory = nullptr;
+    if (cudaSetDevice(device) != cudaSuccess || cudaMalloc(&memory, nv12.size()) != cudaSuccess ||
+        cudaMemcpy(memory, nv12.data(), nv12.size(), cudaMemcpyHostToDevice) != cudaSuccess) {
+        throw std::runtime_error("cannot put a frame in GPU memory");
+    }
+    ss::DeviceFrame frame;
+    frame.luma = memory;
+    frame.chroma = static_cast<unsigned char*>(memory) + static_cast<std::size_t>(w) * h;
+    frame.luma_pitch = frame.chroma_pitch = w;
+    frame.width = w;
+    frame.height = h;
+    frame.device = device;
+    frame.owner = std::shared_ptr<void>(memory, [](void* p) { cudaFree(p); });
+    return frame;
+}
+
+TEST_P(Agreement, ParsedOnTheGpu) {
+    if (backend_ == "opencv") GTEST_SKIP() << "the opencv backend reads no GPU frames";
+    const bool fp16 = GetParam();
+    const int device = std::atoi(env("SS_AGREEMENT_GPU", "0").c_str());
+    auto backend = ss::make_inference_backend(backend_);
+    ss::BackendOptions options;
+    options.gpu_id = device;
+    options.fp16 = fp16;
+    options.max_batch = static_cast<int>(frames_.size());
+    options.sizes_between = false;
+    backend->configure(options);
+    backend->load(config_.onnx_file, config_.output_blob_names);
+    ASSERT_TRUE(backend->parses_on_device());
+    std::vector<ss::DeviceFrame> frames;
+    for (const auto& f : frames_) frames.push_back(upload_nv12(f, device));
+    ss::InputSpec spec;
+    spec.width = config_.input_width;
+    spec.height = config_.input_height;
+    spec.channels = config_.input_channels;
+    spec.bgr = config_.model_color_format == ss::ColorFormat::bgr;
+    spec.gray = config_.model_color_format == ss::ColorFormat::gray;
+    spec.net_scale_factor = config_.net_scale_factor;
+    spec.offsets = config_.offsets;
+    spec.maintain_aspect_ratio = config_.maintain_aspect_ratio;
+    spec.symmetric_padding = config_.symmetric_padding;
+    ss::ParserContext context;
+    context.input_width = config_.input_width;
+    context.input_height = config_.input_height;
+    context.num_classes = config_.num_detected_classes;
+    context.min_confidence = config_.all_classes.pre_cluster_threshold;
+
+    // The CPU parser on the outputs copied back, image by image.
+    const auto outputs = backend->forward_frames(frames, spec);
+    const auto parser = ss::make_output_parser(config_.parser);
+    auto views_of = [&](std::size_t image) {
+        std::vector<ss::TensorView> views;
+        for (const auto& out : outputs) {
+            ss::TensorView view{out.name, {out.shape.begin() + 1, out.shape.end()}, nullptr};
+            view.data = out.data + image * view.size();
+            views.push_back(view);
+        }
+        return views;
+    };
+    const ss::DeviceParsePlan plan = parser->device_plan(views_of(0), context);
+    ASSERT_FALSE(plan.empty()) << "parser " << config_.parser << " has no plan for the GPU";
+    const auto parsed = backend->forward_frames_parsed(frames, spec, plan, context);
+    ASSERT_EQ(parsed.size(), frames.size());
+    std::size_t total = 0;
+    double worst = 0;
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        std::vector<ss::Candidate> want;
+        parser->parse(views_of(i), context, want);
+        ASSERT_EQ(parsed[i].size(), want.size()) << "frame " << i;
+        for (std::size_t k = 0; k < want.size(); ++k) {
+            const auto& a = want[k];
+            const auto& b = parsed[i][k];
+            EXPECT_EQ(b.class_id, a.class_id) << "frame " << i << " candidate " << k;
+            EXPECT_EQ(b.confidence, a.confidence) << "frame " << i << " candidate " << k;
+            for (auto [x, y] : {std::pair{a.x1, b.x1}, {a.y1, b.y1}, {a.x2, b.x2}, {a.y2, b.y2}}) {
+                worst = std::max(worst, static_cast<double>(std::fabs(x - y)));
+                EXPECT_NEAR(y, x, 1e-3) << "frame " << i << " candidate " << k;
+            }
+        }
+        total += want.size();
+    }
+    std::printf("[ agreement] %s parsed on the GPU: %zu candidates in %zu frames, as the CPU parser's (worst corner %.2g px)\n",
+                precision_name(fp16), total, frames.size(), worst);
+    EXPECT_GT(total, 0u) << "no candidate in these frames: not a useful comparison";
+}
+#endif
 
 INSTANTIATE_TEST_SUITE_P(Precision, Agreement, ::testing::Values(false, true),
                          [](const ::testing::TestParamInfo<bool>& info) { return info.param ? "fp16" : "fp32"; });

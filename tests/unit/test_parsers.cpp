@@ -294,3 +294,34 @@ TEST(ParserLayouts, ShapesOfAllOutputsInOrder) {
     EXPECT_EQ(ss::shapes_to_string(outputs), "[1, 8, 4], [8, 3]");
     EXPECT_EQ(ss::shapes_to_string({}), "");
 }
+
+// The plan a GPU backend runs for NanoDet: each level's outputs found by
+// shape in any order, in the CPU parser's order (its score outputs').
+TEST(ParserLayouts, NanoDetPlanForTheGpu) {
+    const std::vector<ss::TensorView> outputs = {
+        {"boxes_16", {8, 32}, nullptr}, {"scores_8", {32, 2}, nullptr},
+        {"boxes_8", {32, 32}, nullptr}, {"scores_16", {8, 2}, nullptr}};
+    ss::ParserContext context;
+    context.input_width = 64;
+    context.input_height = 32;
+    context.num_classes = 2;
+    const auto plan = ss::make_output_parser("nanodet")->device_plan(outputs, context);
+    ASSERT_EQ(plan.levels.size(), 2u);
+    const auto& a = plan.levels[0];
+    EXPECT_EQ(a.scores_output, 1);
+    EXPECT_EQ(a.boxes_output, 2);
+    EXPECT_EQ(a.anchors, 32);
+    EXPECT_EQ(a.bins, 8);
+    EXPECT_EQ(a.stride, 8);
+    EXPECT_EQ(a.grid_width, 8);
+    const auto& b = plan.levels[1];
+    EXPECT_EQ(b.scores_output, 3);
+    EXPECT_EQ(b.boxes_output, 0);
+    EXPECT_EQ(b.anchors, 8);
+    EXPECT_EQ(b.stride, 16);
+    EXPECT_EQ(b.grid_width, 4);
+    // Outputs that fit no layout: the same error as parse(), never an empty plan.
+    EXPECT_THROW(ss::make_output_parser("nanodet")->device_plan({{"out", {3}, nullptr}}, context), ss::ModelError);
+    // Parsers without a GPU plan say so with an empty one.
+    EXPECT_TRUE(ss::make_output_parser("yolo")->device_plan(outputs, context).empty());
+}

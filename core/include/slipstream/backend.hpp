@@ -77,6 +77,15 @@ public:
     virtual std::vector<OutputTensor> forward_frames(const std::vector<DeviceFrame>& /*frames*/, const InputSpec& /*spec*/) {
         throw ModelError("this inference backend cannot read frames in GPU memory");
     }
+    // GPU backends that also run a parser's DeviceParsePlan where the outputs
+    // are: per image, the candidates parse() would give, in its order.
+    virtual bool parses_on_device() const { return false; }
+    virtual std::vector<std::vector<Candidate>> forward_frames_parsed(const std::vector<DeviceFrame>& /*frames*/,
+                                                                      const InputSpec& /*spec*/,
+                                                                      const DeviceParsePlan& /*plan*/,
+                                                                      const ParserContext& /*context*/) {
+        throw ModelError("this inference backend cannot parse outputs on its device");
+    }
 };
 
 // The symbol a backend module exports (the cuda backend is one: a shared object

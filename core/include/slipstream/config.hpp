@@ -8,6 +8,7 @@
 //   [class-groups]      <Group>=<label>;<label>...  counting groups printed and drawn
 //   [tracker]           tracker settings (see tracker.hpp)
 //   backend=<name>      in [property]: inference backend (default "opencv")
+//   parse-on-gpu=0|1    in [property]: a GPU backend parses outputs where they are (default 1)
 #include <array>
 #include <filesystem>
 #include <map>
@@ -63,6 +64,7 @@ struct InferConfig {
     int network_mode = 2;         // 0 fp32, 2 fp16; 1 (INT8) runs fp16 with a warning
     int workspace_mb = 0;         // workspace-size: cap on convolution workspaces in MB; 0 = backend default
     std::filesystem::path model_engine_file;  // cache of the planned engine for one GPU; empty = none
+    bool parse_on_gpu = true;     // the parser's DeviceParsePlan on a GPU backend, when it has one
     int interval = 0;             // frames skipped between detections, or interval_auto
     int num_detected_classes = 0;
     ClusterMode cluster_mode = ClusterMode::nms;

@@ -69,6 +69,7 @@ private:
     std::unique_ptr<InferenceBackend> backend_;
     std::unique_ptr<OutputParser> parser_;
     ParserContext context_;
+    DeviceParsePlan device_plan_;  // not empty: detect_frames parses on the backend's device
     std::vector<float> input_;
     InputSpec spec_;
     DetectorTiming timing_;

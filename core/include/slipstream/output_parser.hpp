@@ -36,6 +36,19 @@ struct ParserContext {
     float min_confidence = 0;  // lowest threshold of any class: parsers may skip anything below
 };
 
+// A parser's work in plain numbers, for a GPU backend to run where the outputs
+// are (candidates come back, a few KB, instead of megabytes of tensors). Only
+// NanoDet's GFL head has one; other parsers run on the CPU.
+struct DistributionLevel {      // one stride of a GFL head (see parsers/nanodet.cpp)
+    int scores_output = 0;      // index into the outputs: [anchors, classes]
+    int boxes_output = 0;       // [anchors, 4 * bins]
+    int anchors = 0, bins = 0, stride = 0, grid_width = 0;
+};
+struct DeviceParsePlan {
+    std::vector<DistributionLevel> levels;  // in the CPU parser's order; empty: CPU only
+    bool empty() const { return levels.empty(); }
+};
+
 class OutputParser {
 public:
     virtual ~OutputParser() = default;
@@ -46,6 +59,12 @@ public:
 
     virtual void parse(const std::vector<TensorView>& outputs, const ParserContext& context,
                        std::vector<Candidate>& candidates) const = 0;
+
+    // The same work for a GPU backend; its candidates must equal parse()'s,
+    // in parse()'s order. Empty when this parser has none.
+    virtual DeviceParsePlan device_plan(const std::vector<TensorView>& /*outputs*/, const ParserContext& /*context*/) const {
+        return {};
+    }
 };
 
 std::unique_ptr<OutputParser> make_output_parser(const std::string& name);

@@ -84,6 +84,21 @@ class NanoDetParser final : public LayoutParser<std::vector<Level>> {
         }
     }
 
+    DeviceParsePlan device_plan(const std::vector<TensorView>& outputs, const ParserContext& context) const override {
+        DeviceParsePlan plan;
+        for (const Level& level : read_layout(outputs, context)) {
+            DistributionLevel d;
+            d.scores_output = static_cast<int>(level.scores - outputs.data());
+            d.boxes_output = static_cast<int>(level.boxes - outputs.data());
+            d.anchors = level.scores->shape[0];
+            d.bins = level.boxes->shape[1] / 4;
+            d.stride = level.stride;
+            d.grid_width = level.grid_w;
+            plan.levels.push_back(d);
+        }
+        return plan;
+    }
+
     std::vector<Level> read_layout(const std::vector<TensorView>& outputs, const ParserContext& context) const override {
         std::vector<const TensorView*> scores, boxes;
         for (const auto& t : outputs) {

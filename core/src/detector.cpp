@@ -17,6 +17,32 @@ double elapsed_ms(std::chrono::steady_clock::time_point since) {
 
 }  // namespace
 
+InputSpec input_spec_of(const InferConfig& config) {
+    InputSpec spec;
+    spec.width = config.input_width;
+    spec.height = config.input_height;
+    spec.channels = config.input_channels;
+    spec.bgr = config.model_color_format == ColorFormat::bgr;
+    spec.gray = config.model_color_format == ColorFormat::gray;
+    spec.net_scale_factor = config.net_scale_factor;
+    spec.offsets = config.offsets;
+    spec.maintain_aspect_ratio = config.maintain_aspect_ratio;
+    spec.symmetric_padding = config.symmetric_padding;
+    return spec;
+}
+
+ParserContext parser_context_of(const InferConfig& config) {
+    ParserContext context;
+    context.input_width = config.input_width;
+    context.input_height = config.input_height;
+    context.num_classes = config.num_detected_classes;
+    context.min_confidence = config.all_classes.pre_cluster_threshold;
+    for (const auto& [id, attributes] : config.per_class) {
+        context.min_confidence = std::min(context.min_confidence, attributes.pre_cluster_threshold);
+    }
+    return context;
+}
+
 Detector::Detector(InferConfig config) : Detector(config, make_inference_backend(config.backend)) {}
 
 Detector::Detector(InferConfig config, std::unique_ptr<InferenceBackend> backend)
@@ -25,22 +51,8 @@ Detector::Detector(InferConfig config, std::unique_ptr<InferenceBackend> backend
       backend_(std::move(backend)),
       parser_(make_output_parser(config_.parser)) {
     if (!backend_) throw Error("Detector: no inference backend");
-    spec_.width = config_.input_width;
-    spec_.height = config_.input_height;
-    spec_.channels = config_.input_channels;
-    spec_.bgr = config_.model_color_format == ColorFormat::bgr;
-    spec_.gray = config_.model_color_format == ColorFormat::gray;
-    spec_.net_scale_factor = config_.net_scale_factor;
-    spec_.offsets = config_.offsets;
-    spec_.maintain_aspect_ratio = config_.maintain_aspect_ratio;
-    spec_.symmetric_padding = config_.symmetric_padding;
-    context_.input_width = config_.input_width;
-    context_.input_height = config_.input_height;
-    context_.num_classes = config_.num_detected_classes;
-    context_.min_confidence = config_.all_classes.pre_cluster_threshold;
-    for (const auto& [id, attributes] : config_.per_class) {
-        context_.min_confidence = std::min(context_.min_confidence, attributes.pre_cluster_threshold);
-    }
+    spec_ = input_spec_of(config_);
+    context_ = parser_context_of(config_);
 
     BackendOptions options;
     options.gpu_id = config_.gpu_id.value_or(0);

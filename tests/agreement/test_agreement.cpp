@@ -377,21 +377,8 @@ TEST_P(Agreement, ParsedOnTheGpu) {
     ASSERT_TRUE(backend->parses_on_device());
     std::vector<ss::DeviceFrame> frames;
     for (const auto& f : frames_) frames.push_back(upload_nv12(f, device));
-    ss::InputSpec spec;
-    spec.width = config_.input_width;
-    spec.height = config_.input_height;
-    spec.channels = config_.input_channels;
-    spec.bgr = config_.model_color_format == ss::ColorFormat::bgr;
-    spec.gray = config_.model_color_format == ss::ColorFormat::gray;
-    spec.net_scale_factor = config_.net_scale_factor;
-    spec.offsets = config_.offsets;
-    spec.maintain_aspect_ratio = config_.maintain_aspect_ratio;
-    spec.symmetric_padding = config_.symmetric_padding;
-    ss::ParserContext context;
-    context.input_width = config_.input_width;
-    context.input_height = config_.input_height;
-    context.num_classes = config_.num_detected_classes;
-    context.min_confidence = config_.all_classes.pre_cluster_threshold;
+    const ss::InputSpec spec = ss::input_spec_of(config_);
+    const ss::ParserContext context = ss::parser_context_of(config_);
 
     // The CPU parser on the outputs copied back, image by image.
     const auto outputs = backend->forward_frames(frames, spec);

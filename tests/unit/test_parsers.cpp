@@ -306,20 +306,10 @@ TEST(ParserLayouts, NanoDetPlanForTheGpu) {
     context.input_height = 32;
     context.num_classes = 2;
     const auto plan = ss::make_output_parser("nanodet")->device_plan(outputs, context);
-    ASSERT_EQ(plan.levels.size(), 2u);
-    const auto& a = plan.levels[0];
-    EXPECT_EQ(a.scores_output, 1);
-    EXPECT_EQ(a.boxes_output, 2);
-    EXPECT_EQ(a.anchors, 32);
-    EXPECT_EQ(a.bins, 8);
-    EXPECT_EQ(a.stride, 8);
-    EXPECT_EQ(a.grid_width, 8);
-    const auto& b = plan.levels[1];
-    EXPECT_EQ(b.scores_output, 3);
-    EXPECT_EQ(b.boxes_output, 0);
-    EXPECT_EQ(b.anchors, 8);
-    EXPECT_EQ(b.stride, 16);
-    EXPECT_EQ(b.grid_width, 4);
+    const std::vector<ss::DistributionLevel> expected = {
+        {.scores_output = 1, .boxes_output = 2, .anchors = 32, .bins = 8, .stride = 8, .grid_width = 8},
+        {.scores_output = 3, .boxes_output = 0, .anchors = 8, .bins = 8, .stride = 16, .grid_width = 4}};
+    EXPECT_EQ(plan.levels, expected);
     // Outputs that fit no layout: the same error as parse(), never an empty plan.
     EXPECT_THROW(ss::make_output_parser("nanodet")->device_plan({{"out", {3}, nullptr}}, context), ss::ModelError);
     // Parsers without a GPU plan say so with an empty one.

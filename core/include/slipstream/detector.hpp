@@ -19,6 +19,10 @@ struct DetectorTiming {
     double preprocess_ms = 0, forward_ms = 0, postprocess_ms = 0;
 };
 
+// What a config asks of a backend that pre-processes itself, and of the parser.
+InputSpec input_spec_of(const InferConfig& config);
+ParserContext parser_context_of(const InferConfig& config);
+
 class Detector {
 public:
     // Loads the model and checks its outputs against the parser with one forward

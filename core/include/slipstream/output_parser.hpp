@@ -43,6 +43,7 @@ struct DistributionLevel {      // one stride of a GFL head (see parsers/nanodet
     int scores_output = 0;      // index into the outputs: [anchors, classes]
     int boxes_output = 0;       // [anchors, 4 * bins]
     int anchors = 0, bins = 0, stride = 0, grid_width = 0;
+    bool operator==(const DistributionLevel&) const = default;
 };
 struct DeviceParsePlan {
     std::vector<DistributionLevel> levels;  // in the CPU parser's order; empty: CPU only

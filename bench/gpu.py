@@ -638,7 +638,10 @@ class GpuBench:
                                       "growth": _diff(lat["last_10s_mean"], lat["first_10s_mean"]),
                                       "growth_is": "mean of the window's last third (at most 10 s) - its first third"}
         run["glass_to_glass_ms"] = self.latency_of(pictures, viewer, real0, real1, measure)
-        run["warnings"] = [l for l in child.text("err") if l.startswith(("warning", "error"))][:10]
+        said = [l for l in child.text("err") if l.startswith(("warning", "error"))]
+        run["warnings"] = said[:10]
+        run["warnings_total"] = len(said)
+        run["connections_lost"] = sum("connection lost" in l for l in said)
         # slipstream says which path decodes ("Decoding on the CPU ...", "Decoding and scaling on GPU 0 ...").
         run["decode_path"] = next((l for l in child.text() if l.startswith("Decoding")), None)
         bench.Bench.capacity_ok(self, run)

@@ -22,6 +22,9 @@ import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const [mode, camsimBin, slipstreamBin] = process.argv.slice(2);
+// Where slipstream serves and the browser connects: loopback in the suite; a
+// LAN address of this machine for a check by hand (SLIPSTREAM_TEST_HOST=...).
+const HOST = process.env.SLIPSTREAM_TEST_HOST || "127.0.0.1";
 if (!["single", "crowd"].includes(mode) || !camsimBin || !slipstreamBin) {
   console.error("usage: node test_live.mjs single|crowd <slipstream-camsim> <slipstream>");
   process.exit(2);
@@ -128,11 +131,11 @@ async function startServers(extra = []) {
   await start("camsim", [camsimBin, "--port", String(camsimPort), "--count", "2", "--codec", "h264", "--width", "640",
     "--height", "360", "--fps", "10", SAMPLE], {}, /^ready$/, 600000);
   const camera = (i) => `rtsp://127.0.0.1:${camsimPort}/cam${i}`;
-  await start("slipstream", [slipstreamBin, "--port", String(outputPort), "--ip", "127.0.0.1", "--bind", "127.0.0.1",
+  await start("slipstream", [slipstreamBin, "--port", String(outputPort), "--ip", HOST, "--bind", HOST,
     "--width", String(WIDTH), "--height", String(HEIGHT), "--bitrate", "800000", "--interval", "30", "--show-frames", "no",
     "--api-port", String(apiPort), "--api-token", TOKEN, ...extra],
     { RTSPINPUT: `${camera(0)},${camera(1)}` }, /^Output:/, 60000);
-  return { base: `http://127.0.0.1:${apiPort}`, rtsp: `rtsp://127.0.0.1:${outputPort}/ds` };
+  return { base: `http://${HOST}:${apiPort}`, rtsp: `rtsp://${HOST}:${outputPort}/ds` };
 }
 
 const auth = { Authorization: `Bearer ${TOKEN}` };

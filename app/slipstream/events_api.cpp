@@ -1,6 +1,7 @@
 #include "events_api.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <optional>
 
@@ -26,7 +27,11 @@ std::optional<std::uint64_t> whole_number(const std::string& text) {
 }  // namespace
 
 void add_events_api(HttpServer& server, const ss::RecentTrackEvents& events) {
-    server.route("GET", recent_path, [&events](const HttpRequest& request) {
+    // Sequence numbers start again with each run: `started` tells a poller that
+    // kept an old number (a page left open) that it belongs to another run.
+    const double started =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    server.route("GET", recent_path, [&events, started](const HttpRequest& request) {
         const std::string range = "1 to " + std::to_string(events.capacity());
         for (const auto& [name, value] : request.query) {
             if (name != "after" && name != "limit") {
@@ -57,7 +62,9 @@ void add_events_api(HttpServer& server, const ss::RecentTrackEvents& events) {
         const ss::RecentTrackEvents::Page page = events.read(after, limit);
         std::string body = "{\"status\":";
         ss::append_json_string(body, status_line(200));
-        body += ",\"reason\":\"GET_RECENT_EVENTS_SUCCESS\",\"latest\":" + std::to_string(page.latest) +
+        body += ",\"reason\":\"GET_RECENT_EVENTS_SUCCESS\",\"started\":";
+        ss::append_json_number(body, started, 3);
+        body += ",\"latest\":" + std::to_string(page.latest) +
                 ",\"oldest\":" + std::to_string(page.oldest) + ",\"more\":" + (page.more ? "true" : "false") + ",\"events\":[";
         for (std::size_t i = 0; i < page.events.size(); ++i) {
             if (i) body += ',';

@@ -35,11 +35,13 @@ class Poller:
     """Reads the route as the page does: after the last seq seen, every event kept in order."""
 
     def __init__(self, api):
-        self.api, self.events, self.last = api, [], 0
+        self.api, self.events, self.last, self.started = api, [], 0, None
 
     def poll(self):
         status, body = self.api.call("GET", f"{EVENTS}?after={self.last}&limit=200")
         check(status == 200 and body["reason"] == "GET_RECENT_EVENTS_SUCCESS", f"poll: {status} {body}")
+        check(self.started in (None, body["started"]), f"started changed within one run: {self.started} -> {body['started']}")
+        self.started = body["started"]
         for e in body["events"]:
             check(e["seq"] == self.last + 1, f"seq {e['seq']} follows {self.last}: an event was skipped or repeated")
             self.last = e["seq"]
@@ -103,6 +105,8 @@ def test(camsim_bin, slipstream_bin):
         status, body = api.call("GET", EVENTS)
         check(status == 200 and body["events"] == [] and body["latest"] == 0 and body["more"] is False,
               f"no camera yet: {status} {body}")
+        started = body["started"]
+        check(abs(started - time.time()) < 120, f"started {started} is not this run's start (now {time.time()})")
         check(body["status"] == "HTTP/1.1 200 OK", f"status field {body['status']!r}")
 
         print("bad parameters")

@@ -9,6 +9,7 @@
 
   let shown = [];          // newest first
   let lastSeq = null;      // the latest seq the list holds; null: ask for the newest
+  let started = null;      // the run of slipstream lastSeq belongs to (its start time)
   let busy = false;        // one request at a time: a slow answer is not overtaken
   const cameraNames = new Map();  // camera_id -> name, kept after a camera leaves
 
@@ -51,13 +52,15 @@
     busy = true;
     try {
       let answer = await read(lastSeq === null ? `limit=${MAX_EVENTS}` : `after=${lastSeq}&limit=${MAX_EVENTS}`);
-      // Numbers lower than ours: slipstream restarted. More than a list's worth behind: only the newest matter.
-      if (lastSeq !== null && (answer.latest < lastSeq || answer.more)) {
+      // Another run of slipstream (its numbers started again), or more than a
+      // list's worth behind (only the newest matter): the list starts afresh.
+      if (lastSeq !== null && (answer.started !== started || answer.latest < lastSeq || answer.more)) {
         shown = [];
         answer = await read(`limit=${MAX_EVENTS}`);
       }
       shown = answer.events.slice().reverse().concat(shown).slice(0, MAX_EVENTS);
       lastSeq = answer.latest;
+      started = answer.started;
       status("");
       render();
     } catch (error) {

@@ -17,18 +17,16 @@ void TrackEventFeed::tell(const std::vector<TrackEvent>& events) const {
 
 void TrackEventFeed::name_camera(const std::string& source, const std::string& camera_id) {
     std::lock_guard lock(lock_);
-    names_[source] = camera_id;
-    gone_.erase(source);
+    names_.name(source, camera_id);
 }
 
 void TrackEventFeed::frame(const std::string& source, std::uint64_t frame_number, const Detections& objects,
                            const InferConfig& config, double now) {
     std::lock_guard lock(lock_);
-    if (gone_.count(source)) return;
-    const auto named = names_.find(source);
-    const std::string& camera_id = named == names_.end() ? source : named->second;
-    auto it = cameras_.find(camera_id);
-    if (it == cameras_.end()) it = cameras_.emplace(camera_id, TrackEvents(camera_id, settings_)).first;
+    const auto camera_id = names_.camera_of(source);
+    if (!camera_id) return;
+    auto it = cameras_.find(*camera_id);
+    if (it == cameras_.end()) it = cameras_.emplace(*camera_id, TrackEvents(*camera_id, settings_)).first;
     tell(it->second.frame(frame_number, objects, config, now));
 }
 
@@ -39,13 +37,7 @@ void TrackEventFeed::tick(double now) {
 
 void TrackEventFeed::camera_gone(const std::string& source) {
     std::lock_guard lock(lock_);
-    gone_.insert(source);
-    std::string camera_id = source;
-    if (const auto named = names_.find(source); named != names_.end()) {
-        camera_id = named->second;
-        names_.erase(named);
-    }
-    const auto it = cameras_.find(camera_id);
+    const auto it = cameras_.find(names_.forget(source));
     if (it == cameras_.end()) return;
     tell(it->second.end_all());
     cameras_.erase(it);

@@ -13,16 +13,15 @@ void MqttReport::track_event(const ss::TrackEvent& event) {
 
 void MqttReport::name_camera(const std::string& source, const std::string& camera_id) {
     std::lock_guard lock(lock_);
-    names_[source] = camera_id;
-    gone_.erase(source);
+    names_.name(source, camera_id);
 }
 
 void MqttReport::frame(const std::string& source, const ss::Detections& objects, const ss::InferConfig& config,
                        const std::string& frame_json) {
     std::lock_guard lock(lock_);
-    if (gone_.count(source)) return;
-    const auto named = names_.find(source);
-    const std::string& camera_id = named == names_.end() ? source : named->second;
+    const auto named = names_.camera_of(source);
+    if (!named) return;
+    const std::string& camera_id = *named;
     Camera& cam = cameras_[camera_id];
 
     // Counts as on the frame's line (Persons=2): every group, the first time all of them.
@@ -50,12 +49,7 @@ void MqttReport::resend_counts() {
 
 void MqttReport::camera_gone(const std::string& source) {
     std::lock_guard lock(lock_);
-    gone_.insert(source);
-    std::string camera_id = source;
-    if (const auto named = names_.find(source); named != names_.end()) {
-        camera_id = named->second;
-        names_.erase(named);
-    }
+    const std::string camera_id = names_.forget(source);
     const auto it = cameras_.find(camera_id);
     if (it == cameras_.end()) return;
     // An empty retained message removes the retained count from the broker.

@@ -7,10 +7,10 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
+#include "slipstream/camera_names.hpp"
 #include "slipstream/detection.hpp"
 #include "slipstream/track_events.hpp"
 #include "topics.hpp"
@@ -57,8 +57,7 @@ private:
     Send send_;
     std::mutex lock_;
     std::map<std::string, Camera> cameras_;           // by camera id
-    std::map<std::string, std::string> names_;        // source -> camera id, where it differs
-    std::set<std::string> gone_;                       // sources removed (never reused)
+    ss::CameraNames names_;
 };
 
 }  // namespace slipstream::mqtt

@@ -8,10 +8,10 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
+#include "slipstream/camera_names.hpp"
 #include "slipstream/track_events.hpp"
 
 namespace ss {
@@ -44,8 +44,7 @@ private:
     std::vector<Listener> listeners_;
     std::mutex lock_;
     std::map<std::string, TrackEvents> cameras_;  // by camera id
-    std::map<std::string, std::string> names_;    // source -> camera id, where it differs
-    std::set<std::string> gone_;                  // sources removed, until one is named again
+    CameraNames names_;
 };
 
 }  // namespace ss

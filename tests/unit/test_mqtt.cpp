@@ -11,31 +11,15 @@
 #include "mqtt/mqtt_url.hpp"
 #include "mqtt/topics.hpp"
 #include "slipstream/track_event_feed.hpp"
+#include "tracked_objects.hpp"
 
 using namespace slipstream::mqtt;
 
 namespace {
 
-ss::InferConfig person_and_car() {
-    ss::InferConfig config;
-    config.labels = {"person", "car", "bird"};
-    config.groups.names = {"Person", "Vehicle"};
-    config.groups.group_of_class = {0, 1, -1};
-    return config;
-}
-
-ss::Detection object(std::int64_t track, int class_id, float confidence = 0.8f, float left = 10, bool predicted = false) {
-    ss::Detection d;
-    d.class_id = class_id;
-    d.group = class_id == 0 ? 0 : class_id == 1 ? 1 : -1;
-    d.confidence = confidence;
-    d.box = {left, 20, 30, 60};
-    d.track_id = track;
-    d.predicted = predicted;
-    return d;
-}
-
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using sstest::has;
+using sstest::object;
+using sstest::person_and_car;
 
 // MqttReport wired to a TrackEventFeed as the program wires them: the feed
 // sees each frame first and tells its events to the report, then the report

@@ -9,31 +9,15 @@
 #include "slipstream/recent_track_events.hpp"
 #include "slipstream/track_event_feed.hpp"
 #include "slipstream/track_events.hpp"
+#include "tracked_objects.hpp"
 
 using namespace ss;
 
 namespace {
 
-InferConfig person_and_car() {
-    InferConfig config;
-    config.labels = {"person", "car", "bird"};
-    config.groups.names = {"Person", "Vehicle"};
-    config.groups.group_of_class = {0, 1, -1};
-    return config;
-}
-
-Detection object(std::int64_t track, int class_id, float confidence = 0.8f, float left = 10, bool predicted = false) {
-    Detection d;
-    d.class_id = class_id;
-    d.group = class_id == 0 ? 0 : class_id == 1 ? 1 : -1;
-    d.confidence = confidence;
-    d.box = {left, 20, 30, 60};
-    d.track_id = track;
-    d.predicted = predicted;
-    return d;
-}
-
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using sstest::has;
+using sstest::object;
+using sstest::person_and_car;
 
 // An event of track `track` on camera "cam", for the log tests.
 TrackEvent started(std::int64_t track) {

@@ -13,12 +13,10 @@
 //     frees a slot that the 5th then takes; a viewer that vanishes without DELETE
 //     and a frozen tab stall nobody, and the vanished one's session is reaped.
 // Logs and screenshots go to $SLIPSTREAM_TEST_LOGS/<test>/.
-import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
-import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { artifact, artifactDir, check, loadPlaywright, freePort, run, sleep, start, waiter } from "./browser_lib.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const [mode, camsimBin, slipstreamBin] = process.argv.slice(2);
@@ -33,94 +31,11 @@ const SAMPLE = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
 const TOKEN = "live-test-token";
 const WIDTH = 640, HEIGHT = 360;   // the output, which the video must have
 const FIRST_FRAME_MS = 2000;       // issue 17: navigation to the first decoded frame
-const WAIT_MS = 30000;             // generous for what has no bound of its own: a slow 2-core machine
 
 const testName = process.env.SLIPSTREAM_TEST_NAME || (mode === "single" ? "browser_live" : "browser_live_crowd");
-function artifactDir() {
-  const root = process.env.SLIPSTREAM_TEST_LOGS || path.join(path.dirname(path.dirname(path.dirname(slipstreamBin))), "test-logs");
-  const dir = path.join(root, testName);
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  return dir;
-}
-const logs = artifactDir();
-const artifact = (name) => path.join(logs, name);
-
-const modules = execFileSync(path.join(here, "..", "..", "tools", "fetch_browser_test.sh"), ["--print-path"], { encoding: "utf8" }).trim();
-const { chromium } = createRequire(path.join(modules, "noop.js"))("playwright-core");
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const children = [];
-// A child whose output is saved as it comes; resolves once `readyLine` matches a stdout line.
-// onLine, if given, sees every stdout line.
-function start(name, args, env, readyLine, timeoutMs, onLine) {
-  fs.writeFileSync(artifact(name + ".cmd"), args.join(" ") + "\n");
-  const child = spawn(args[0], args.slice(1), { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  const out = fs.createWriteStream(artifact(name + ".stdout"));
-  child.stderr.pipe(fs.createWriteStream(artifact(name + ".stderr")));
-  return new Promise((resolve, reject) => {
-    let pending = "";
-    let ready = !readyLine;
-    if (ready) resolve(child);
-    const timer = ready ? null : setTimeout(() => reject(new Error(`${name}: no line matching ${readyLine} within ${timeoutMs / 1000} s (see ${logs})`)), timeoutMs);
-    child.stdout.on("data", (data) => {
-      out.write(data);
-      pending += data;
-      const lines = pending.split("\n");
-      pending = lines.pop();
-      for (const line of lines) {
-        if (onLine) onLine(line);
-        if (!ready && readyLine.test(line)) {
-          ready = true;
-          clearTimeout(timer);
-          resolve(child);
-        }
-      }
-    });
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      if (!ready) reject(new Error(`${name} exited (${code}) before it was ready (see ${logs})`));
-    });
-  });
-}
-
-function stopChildren() {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
-}
-process.on("exit", () => { for (const child of children) if (child.exitCode === null) child.kill("SIGKILL"); });
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what, check, timeoutMs = WAIT_MS) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < end) {
-    try {
-      last = await check();
-      if (last) return last;
-    } catch (error) {
-      last = error.message;
-    }
-    await sleep(200);
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what} (last: ${JSON.stringify(last)})`);
-}
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-  console.log("ok: " + message.replace(/^not /, ""));
-}
+artifactDir(slipstreamBin, testName);
+const { chromium } = loadPlaywright();
+const waitFor = waiter(200);
 
 // camsim with two cameras and slipstream reading them, its API (and page) on apiPort.
 async function startServers(extra = []) {
@@ -349,12 +264,4 @@ async function main() {
   }
 }
 
-main().then(() => {
-  stopChildren();
-  console.log(`${testName}: passed (screenshots in ${logs})`);
-  setTimeout(() => process.exit(0), 1500);
-}, (error) => {
-  console.error("FAIL: " + (error.stack || error.message));
-  stopChildren();
-  setTimeout(() => process.exit(1), 1500);
-});
+run(main, testName);

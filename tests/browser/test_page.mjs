@@ -13,14 +13,9 @@
 //    them (skipped, saying so, when detection had no time on a busy machine).
 // 7. On a phone-sized screen nothing is wider than the screen.
 // Logs, the metadata and screenshots go to $SLIPSTREAM_TEST_LOGS/<test>/.
-import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
-import path from "node:path";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { artifact, artifactDir, check, loadPlaywright, freePort, run, start, waiter, WAIT_MS } from "./browser_lib.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const [camsimBin, slipstreamBin] = process.argv.slice(2);
 if (!camsimBin || !slipstreamBin) {
   console.error("usage: node test_page.mjs <slipstream-camsim> <slipstream>");
@@ -32,88 +27,10 @@ const TOKEN = "page-test-token";
 // (faults_no_credentials_in_logs) looks for this password in every log, ours too.
 const CAMERA_USER = "viewer";
 const CAMERA_PASSWORD = "S3cretPass";
-const WAIT_MS = 30000;  // generous: a slow 2-core machine decodes and detects too
 
-// The same log folder as the Python tests' harness: $SLIPSTREAM_TEST_LOGS/<name>/.
-function artifactDir() {
-  const root = process.env.SLIPSTREAM_TEST_LOGS || path.join(path.dirname(path.dirname(path.dirname(slipstreamBin))), "test-logs");
-  const dir = path.join(root, process.env.SLIPSTREAM_TEST_NAME || "browser_page");
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  return dir;
-}
-const logs = artifactDir();
-const artifact = (name) => path.join(logs, name);
-
-// playwright-core from the cache that setup.sh fills (the script is idempotent and quiet).
-const modules = execFileSync(path.join(here, "..", "..", "tools", "fetch_browser_test.sh"), ["--print-path"], { encoding: "utf8" }).trim();
-const { chromium } = createRequire(path.join(modules, "noop.js"))("playwright-core");
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const children = [];
-// A child whose output is saved as it comes; resolves once `readyLine` matches a stdout line.
-function start(name, args, env, readyLine, timeoutMs) {
-  // The command for the log, with the value after --auth masked.
-  const shown = args.map((a, i) => (args[i - 1] === "--auth" ? "***" : a));
-  fs.writeFileSync(artifact(name + ".cmd"), shown.join(" ") + "\n");
-  const child = spawn(args[0], args.slice(1), { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  const out = fs.createWriteStream(artifact(name + ".stdout"));
-  child.stderr.pipe(fs.createWriteStream(artifact(name + ".stderr")));
-  return new Promise((resolve, reject) => {
-    let pending = "";
-    const timer = setTimeout(() => reject(new Error(`${name}: no line matching ${readyLine} within ${timeoutMs / 1000} s (see ${logs})`)), timeoutMs);
-    child.stdout.on("data", (data) => {
-      out.write(data);
-      pending += data;
-      const lines = pending.split("\n");
-      pending = lines.pop();
-      if (lines.some((line) => readyLine.test(line))) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited (${code}) before it was ready (see ${logs})`));
-    });
-  });
-}
-
-function stopChildren() {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
-}
-process.on("exit", () => { for (const child of children) if (child.exitCode === null) child.kill("SIGKILL"); });
-
-async function waitFor(what, check, timeoutMs = WAIT_MS) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < end) {
-    try {
-      last = await check();
-      if (last) return last;
-    } catch (error) {
-      last = error.message;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what} (last: ${JSON.stringify(last)})`);
-}
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-  console.log("ok: " + message.replace(/^not /, ""));
-}
+artifactDir(slipstreamBin, process.env.SLIPSTREAM_TEST_NAME || "browser_page");
+const { chromium } = loadPlaywright();
+const waitFor = waiter(250);
 
 // Metadata records of one stream, read from the file as it is now.
 function metadataOf(file, stream) {
@@ -250,12 +167,4 @@ async function main() {
   }
 }
 
-main().then(() => {
-  stopChildren();
-  console.log(`browser_page: passed (screenshots in ${logs})`);
-  setTimeout(() => process.exit(0), 1500);
-}, (error) => {
-  console.error("FAIL: " + (error.stack || error.message));
-  stopChildren();
-  setTimeout(() => process.exit(1), 1500);
-});
+run(main, "browser_page");

@@ -15,6 +15,14 @@ INFO = "/api/v1/stream/get-stream-info"
 READY = "/api/v1/health/get-dsready-state"
 
 
+def leaked_secrets(slip, texts, extra=()):
+    """The test passwords (faultlib's, and `extra`) found in `texts` (API
+    answers, scrapes) or in anything slipstream printed."""
+    import faultlib
+    said = slip.proc.stdout() + slip.stderr()
+    return [s for s in (*faultlib.SECRETS, *extra) if any(s in t for t in texts) or any(s in l for l in said)]
+
+
 def camera_body(camera_id, url=None, name=None, change="camera_add"):
     """A request body as DeepStream's clients send it."""
     value = {"camera_id": camera_id, "change": change}

@@ -71,7 +71,7 @@ Detector::Detector(InferConfig config, std::unique_ptr<InferenceBackend> backend
                                         : std::vector<int>{1, config_.input_height, config_.input_width, config_.input_channels};
     try {
         const auto outputs = backend_->forward({input_.data(), shape});
-        const auto views = views_for(outputs, 0);
+        const auto views = image_views(outputs, 0);
         parser_->check_outputs(views, context_);
         if (config_.parse_on_gpu && backend_->parses_on_device()) device_plan_ = parser_->device_plan(views, context_);
     } catch (const ModelError& e) {
@@ -81,7 +81,7 @@ Detector::Detector(InferConfig config, std::unique_ptr<InferenceBackend> backend
     }
 }
 
-std::vector<TensorView> Detector::views_for(const std::vector<OutputTensor>& outputs, std::size_t index) const {
+std::vector<TensorView> image_views(const std::vector<OutputTensor>& outputs, std::size_t index) {
     std::vector<TensorView> views;
     for (const auto& out : outputs) {
         TensorView view;
@@ -222,7 +222,7 @@ void Detector::parse_batch(const std::vector<OutputTensor>& outputs, std::size_t
         for (int k = range.start; k < range.end; ++k) {
             const auto i = static_cast<std::size_t>(k);
             candidates.clear();
-            parser_->parse(views_for(outputs, i), context_, candidates);
+            parser_->parse(image_views(outputs, i), context_, candidates);
             results[first + i] = finish(candidates, transform_of(i), size_of(i));
         }
     });

@@ -47,9 +47,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <opencv2/imgproc.hpp>
 #ifdef SS_AGREEMENT_HAVE_CUDA
-#include <cuda_runtime_api.h>
+#include "device_frames.hpp"
 #endif
 
 #include "raw_frames.hpp"
@@ -333,35 +332,6 @@ TEST_P(Agreement, Detections) {
 }
 
 #ifdef SS_AGREEMENT_HAVE_CUDA
-// A BGR frame as NV12 in GPU memory, freed with the DeviceFrame's owner.
-ss::DeviceFrame upload_nv12(const cv::Mat& bgr, int device) {
-    cv::Mat i420;
-    cv::cvtColor(bgr, i420, cv::COLOR_BGR2YUV_I420);
-    const int w = bgr.cols, h = bgr.rows;
-    std::vector<unsigned char> nv12(static_cast<std::size_t>(w) * h * 3 / 2);
-    std::copy(i420.data, i420.data + static_cast<std::size_t>(w) * h, nv12.begin());
-    const unsigned char* u = i420.data + static_cast<std::size_t>(w) * h;
-    const unsigned char* v = u + static_cast<std::size_t>(w) * h / 4;
-    for (std::size_t i = 0; i < static_cast<std::size_t>(w) * h / 4; ++i) {
-        nv12[static_cast<std::size_t>(w) * h + 2 * i] = u[i];
-        nv12[static_cast<std::size_t>(w) * h + 2 * i + 1] = v[i];
-    }
-    void* memory = nullptr;
-    if (cudaSetDevice(device) != cudaSuccess || cudaMalloc(&memory, nv12.size()) != cudaSuccess ||
-        cudaMemcpy(memory, nv12.data(), nv12.size(), cudaMemcpyHostToDevice) != cudaSuccess) {
-        throw std::runtime_error("cannot put a frame in GPU memory");
-    }
-    ss::DeviceFrame frame;
-    frame.luma = memory;
-    frame.chroma = static_cast<unsigned char*>(memory) + static_cast<std::size_t>(w) * h;
-    frame.luma_pitch = frame.chroma_pitch = w;
-    frame.width = w;
-    frame.height = h;
-    frame.device = device;
-    frame.owner = std::shared_ptr<void>(memory, [](void* p) { cudaFree(p); });
-    return frame;
-}
-
 TEST_P(Agreement, ParsedOnTheGpu) {
     if (backend_ == "opencv") GTEST_SKIP() << "the opencv backend reads no GPU frames";
     const bool fp16 = GetParam();
@@ -376,23 +346,14 @@ TEST_P(Agreement, ParsedOnTheGpu) {
     backend->load(config_.onnx_file, config_.output_blob_names);
     ASSERT_TRUE(backend->parses_on_device());
     std::vector<ss::DeviceFrame> frames;
-    for (const auto& f : frames_) frames.push_back(upload_nv12(f, device));
+    for (const auto& f : frames_) frames.push_back(ss::bench::upload_nv12(f, device));
     const ss::InputSpec spec = ss::input_spec_of(config_);
     const ss::ParserContext context = ss::parser_context_of(config_);
 
     // The CPU parser on the outputs copied back, image by image.
     const auto outputs = backend->forward_frames(frames, spec);
     const auto parser = ss::make_output_parser(config_.parser);
-    auto views_of = [&](std::size_t image) {
-        std::vector<ss::TensorView> views;
-        for (const auto& out : outputs) {
-            ss::TensorView view{out.name, {out.shape.begin() + 1, out.shape.end()}, nullptr};
-            view.data = out.data + image * view.size();
-            views.push_back(view);
-        }
-        return views;
-    };
-    const ss::DeviceParsePlan plan = parser->device_plan(views_of(0), context);
+    const ss::DeviceParsePlan plan = parser->device_plan(ss::image_views(outputs, 0), context);
     ASSERT_FALSE(plan.empty()) << "parser " << config_.parser << " has no plan for the GPU";
     const auto parsed = backend->forward_frames_parsed(frames, spec, plan, context);
     ASSERT_EQ(parsed.size(), frames.size());
@@ -400,7 +361,7 @@ TEST_P(Agreement, ParsedOnTheGpu) {
     double worst = 0;
     for (std::size_t i = 0; i < frames.size(); ++i) {
         std::vector<ss::Candidate> want;
-        parser->parse(views_of(i), context, want);
+        parser->parse(ss::image_views(outputs, i), context, want);
         ASSERT_EQ(parsed[i].size(), want.size()) << "frame " << i;
         for (std::size_t k = 0; k < want.size(); ++k) {
             const auto& a = want[k];

@@ -22,6 +22,8 @@ struct DetectorTiming {
 // What a config asks of a backend that pre-processes itself, and of the parser.
 InputSpec input_spec_of(const InferConfig& config);
 ParserContext parser_context_of(const InferConfig& config);
+// Image `index`'s part of a batch's outputs, as the parsers read it (batch dimension stripped).
+std::vector<TensorView> image_views(const std::vector<OutputTensor>& outputs, std::size_t index);
 
 class Detector {
 public:
@@ -66,7 +68,6 @@ private:
                      const std::function<InputTransform(std::size_t)>& transform_of,
                      const std::function<cv::Size(std::size_t)>& size_of, std::vector<Detections>& results) const;
     Detections finish(std::vector<Candidate>& candidates, const InputTransform& transform, const cv::Size& image) const;
-    std::vector<TensorView> views_for(const std::vector<OutputTensor>& outputs, std::size_t index) const;
 
     InferConfig config_;
     Preprocessor preprocessor_;

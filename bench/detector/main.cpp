@@ -22,7 +22,11 @@
 // (BackendOptions: gpu_id, fp16, max_batch = the batch), loads the config's
 // model, warms up, then runs forward() on the same pre-processed batch of real
 // frames for --seconds and reports images/s (and the median and 90th
-// percentile of one forward). Then, unless --no-detector, ss::Detector end to
+// percentile of one forward). Backends that read frames in GPU memory (cuda)
+// are also timed on the GPU path's own way in: the same frames as NV12 in GPU
+// memory through forward_frames (outputs back to host memory: "frames") and,
+// where the parser has a GPU plan, forward_frames_parsed (outputs parsed on
+// the GPU, candidates back: "parsed"). Then, unless --no-detector, ss::Detector end to
 // end (pre-processing, forward, parsing, NMS) through a copy of the config with
 // backend=NAME, batch-size=the batch (at most 64, the config's limit; larger
 // batches run as several), network-mode=2 or 0 and gpu-id=N, for the same time.
@@ -56,6 +60,9 @@
 #endif
 
 #include "raw_frames.hpp"
+#if SS_BENCH_DEVICE_FRAMES
+#include "device_frames.hpp"
+#endif
 #include "slipstream/backend.hpp"
 #include "slipstream/config.hpp"
 #include "slipstream/detector.hpp"
@@ -341,6 +348,13 @@ struct Throughput {
     double detect_ips = 0, detect_ms = 0;
     int detect_runs = 0;
     std::size_t objects = 0;  // found by the detector in the batch, last run
+    // The GPU path's own way in (backends that read device frames): the frames
+    // as NV12 in GPU memory, pre-processed there; outputs copied back to host
+    // memory (frames_ips), or parsed on the GPU with only candidates back (parsed_ips).
+    bool frames_ran = false;
+    std::string frames_note;
+    double frames_ips = 0, frames_ms = 0, parsed_ips = 0, parsed_ms = 0;
+    std::size_t parsed_candidates = 0;
 };
 
 double percentile(std::vector<double> v, double p) {
@@ -367,6 +381,42 @@ double images_per_s(const std::vector<double>& ms, int batch) {
     double total = 0;
     for (double m : ms) total += m;
     return total > 0 ? 1000.0 * batch * static_cast<double>(ms.size()) / total : 0;
+}
+
+// The batch as the GPU path hands it over, through forward_frames and (when
+// the parser has a plan for the GPU) forward_frames_parsed.
+void bench_device_frames(const Options& o, const ss::InferConfig& base, const std::vector<cv::Mat>& images,
+                         ss::InferenceBackend& backend, Throughput& r) {
+    if (!backend.accepts_device_frames()) return;
+#if SS_BENCH_DEVICE_FRAMES
+    try {
+        std::vector<ss::DeviceFrame> frames;
+        for (const auto& image : images) frames.push_back(ss::bench::upload_nv12(image, o.gpu));
+        const ss::InputSpec spec = ss::input_spec_of(base);
+        const ss::ParserContext context = ss::parser_context_of(base);
+        const int batch = static_cast<int>(frames.size());
+        const auto outputs = backend.forward_frames(frames, spec);
+        auto ms = run_for(o.seconds, o.warmup, [&] { (void)backend.forward_frames(frames, spec); });
+        r.frames_ips = images_per_s(ms, batch);
+        r.frames_ms = median(ms);
+        r.frames_ran = true;
+        const ss::DeviceParsePlan plan = ss::make_output_parser(base.parser)->device_plan(ss::image_views(outputs, 0), context);
+        if (plan.empty() || !backend.parses_on_device()) {
+            r.frames_note = "parser " + base.parser + " runs on the CPU only";
+            return;
+        }
+        std::vector<std::vector<ss::Candidate>> parsed;
+        ms = run_for(o.seconds, o.warmup, [&] { parsed = backend.forward_frames_parsed(frames, spec, plan, context); });
+        r.parsed_ips = images_per_s(ms, batch);
+        r.parsed_ms = median(ms);
+        for (const auto& c : parsed) r.parsed_candidates += c.size();
+    } catch (const std::exception& e) {
+        r.frames_note = std::string("device frames failed: ") + e.what();
+    }
+#else
+    (void)o, (void)base, (void)images, (void)r;
+    r.frames_note = "built without the CUDA runtime: device frames not timed";
+#endif
 }
 
 Throughput bench_backend(const Options& o, const ss::InferConfig& base, const std::vector<cv::Mat>& frames,
@@ -407,6 +457,7 @@ Throughput bench_backend(const Options& o, const ss::InferConfig& base, const st
         r.forward_p90_ms = percentile(ms, 0.9);
         r.forward_runs = static_cast<int>(ms.size());
         r.ok = true;
+        bench_device_frames(o, base, images, *backend, r);
     } catch (const std::exception& e) {
         r.error = e.what();
         return r;
@@ -439,8 +490,8 @@ Throughput bench_backend(const Options& o, const ss::InferConfig& base, const st
 }
 
 void print_throughput_header() {
-    std::printf("%9s %6s %12s %9s %9s %13s %10s %8s\n", "precision", "batch", "fwd img/s", "fwd ms", "fwd p90",
-                "detect img/s", "detect ms", "objects");
+    std::printf("%9s %6s %12s %9s %9s %13s %10s %8s %13s %13s\n", "precision", "batch", "fwd img/s", "fwd ms", "fwd p90",
+                "detect img/s", "detect ms", "objects", "frames img/s", "parsed img/s");
 }
 
 void print_throughput_row(const Throughput& r) {
@@ -454,9 +505,13 @@ void print_throughput_row(const Throughput& r) {
         std::snprintf(detect_ms, sizeof detect_ms, "%.2f", r.detect_ms);
         std::snprintf(objects, sizeof objects, "%zu", r.objects);
     }
-    std::printf("%9s %6d %12.1f %9.2f %9.2f %13s %10s %8s\n", r.precision.c_str(), r.batch, r.forward_ips, r.forward_ms,
-                r.forward_p90_ms, detect_ips, detect_ms, objects);
+    char frames_ips[32] = "-", parsed_ips[32] = "-";
+    if (r.frames_ran) std::snprintf(frames_ips, sizeof frames_ips, "%.1f", r.frames_ips);
+    if (r.parsed_ips > 0) std::snprintf(parsed_ips, sizeof parsed_ips, "%.1f", r.parsed_ips);
+    std::printf("%9s %6d %12.1f %9.2f %9.2f %13s %10s %8s %13s %13s\n", r.precision.c_str(), r.batch, r.forward_ips,
+                r.forward_ms, r.forward_p90_ms, detect_ips, detect_ms, objects, frames_ips, parsed_ips);
     if (!r.detector_note.empty()) std::printf("%16s note: %s\n", "", r.detector_note.c_str());
+    if (!r.frames_note.empty()) std::printf("%16s note: %s\n", "", r.frames_note.c_str());
 }
 
 void write_throughput_json(const fs::path& file, const Options& o, const ss::InferConfig& base, const std::vector<cv::Mat>& frames,
@@ -495,6 +550,18 @@ void write_throughput_json(const fs::path& file, const Options& o, const ss::Inf
                 row += buffer;
             }
             if (!r.detector_note.empty()) row += ", \"detector_note\": " + q(r.detector_note);
+            if (r.frames_ran) {
+                std::snprintf(buffer, sizeof buffer, ", \"frames_images_per_s\": %.2f, \"frames_ms_median\": %.3f",
+                              r.frames_ips, r.frames_ms);
+                row += buffer;
+            }
+            if (r.parsed_ips > 0) {
+                std::snprintf(buffer, sizeof buffer,
+                              ", \"parsed_images_per_s\": %.2f, \"parsed_ms_median\": %.3f, \"parsed_candidates\": %zu",
+                              r.parsed_ips, r.parsed_ms, r.parsed_candidates);
+                row += buffer;
+            }
+            if (!r.frames_note.empty()) row += ", \"frames_note\": " + q(r.frames_note);
         }
         out << row << "}" << (i + 1 < results.size() ? "," : "") << "\n";
     }

@@ -6,6 +6,7 @@
 #   1. raw frames of vtest.mp4 (one every FRAMES_APART s) by the bundle's gst-launch-1.0
 #   2. the agreement test: OpenCV DNN against cuda, FP32 and FP16 (tests/agreement)
 #   3. bench-detector --backend cuda at fp16 and fp32, BATCHES, SECONDS per point
+#      (host to host, and from frames in GPU memory: outputs to the host, or parsed on the GPU)
 #   4. bench-detector --backend opencv at OPENCV_BATCHES (the CPU, for scale; empty: skipped)
 #   5. the PyTorch peer (bench/peers/torch_peer.py) eager at TORCH_PRECISION, then
 #      --compile at COMPILE_BATCHES (fp16) if COMPILE=1 and the time left allows

@@ -86,8 +86,9 @@ def main():
     agreement = agreement_summary(out)
 
     keys = sorted(set(cuda) | set(eager) | set(compiled) | set(opencv), key=lambda k: (k[0] != "fp16", k[1]))
-    header = ["precision", "batch", "cuda fwd img/s", "cuda fwd ms", "cuda detect img/s", "torch eager img/s",
-              "torch eager, GPU-resident", "torch.compile img/s", "cuda / torch eager", "opencv CPU img/s"]
+    header = ["precision", "batch", "cuda fwd img/s", "cuda fwd ms", "cuda detect img/s", "cuda, GPU frames img/s",
+              "cuda, GPU frames, parsed on the GPU", "torch eager img/s", "torch eager, GPU-resident",
+              "torch.compile img/s", "cuda / torch eager", "opencv CPU img/s"]
     rows = []
     for key in keys:
         c, e, t = cuda.get(key), eager.get(key), compiled.get(key)
@@ -97,7 +98,8 @@ def main():
         detect = num(c, "detect_images_per_s") if c and c.get("ok") and "detect_images_per_s" in c else (
             "failed" if c and not c.get("ok") else "")
         rows.append([key[0], str(key[1]), num(c, "forward_images_per_s"), num(c, "forward_ms_median", "%.2f"),
-                     detect, num(e, "forward_images_per_s"), num(e, "device_images_per_s"),
+                     detect, num(c, "frames_images_per_s"), num(c, "parsed_images_per_s"),
+                     num(e, "forward_images_per_s"), num(e, "device_images_per_s"),
                      num(t, "forward_images_per_s"), ratio,
                      num(opencv.get(("fp32", key[1])), "forward_images_per_s") if key[0] == "fp32" else ""])
 
@@ -126,7 +128,8 @@ def main():
             md += ["", "```"] + agreement["lines"] + ["```"]
     md += ["", "## Throughput, images/s", ""]
     md.append("cuda = `bench-detector --backend cuda` (InferenceBackend::forward: host float32 in, host float32 out; "
-              "detect = ss::Detector end to end). torch = bench/peers/torch_peer.py, the same ONNX graph through "
+              "detect = ss::Detector end to end; GPU frames: the pipeline's way in, the frames as NV12 in GPU memory "
+              "pre-processed there, outputs back to host memory, or parsed on the GPU with only candidates back). torch = bench/peers/torch_peer.py, the same ONNX graph through "
               "PyTorch's kernels, channels_last, cudnn.benchmark, the same host-to-host forward; GPU-resident: input "
               "and outputs left on the GPU. torch fp32 uses PyTorch's defaults (TF32 convolutions allowed).")
     md.append("")

@@ -1,7 +1,8 @@
 #pragma once
 // Real frames as the GPU path hands them to the detector: NV12 in GPU memory
 // (ss::DeviceFrame), for the benchmark's and the agreement test's runs of
-// InferenceBackend::forward_frames. Needs the CUDA runtime (SS_HAVE_CUDA_RUNTIME).
+// InferenceBackend::forward_frames. Needs the CUDA runtime: included where the
+// build has CUDA (SS_BENCH_DEVICE_FRAMES, SS_AGREEMENT_HAVE_CUDA).
 #include <cuda_runtime_api.h>
 
 #include <memory>

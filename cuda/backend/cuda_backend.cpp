@@ -48,26 +48,6 @@ struct PinnedBlock {
     PinnedBlock& operator=(const PinnedBlock&) = delete;
 };
 
-// Device memory that grows to the largest size asked for and is kept.
-class DeviceBuffer {
-public:
-    ~DeviceBuffer() { cudaFree(data_); }
-    void* at_least(std::size_t bytes) {
-        if (bytes > size_) {
-            cudaFree(data_);
-            data_ = nullptr;
-            size_ = 0;
-            check_cuda(cudaMalloc(&data_, bytes), "allocating the decoded boxes' buffer");
-            size_ = bytes;
-        }
-        return data_;
-    }
-
-private:
-    void* data_ = nullptr;
-    std::size_t size_ = 0;
-};
-
 int bucket_for(int batch, int max_batch) {
     int bucket = 1;
     while (bucket < batch) bucket *= 2;
@@ -121,7 +101,8 @@ public:
         return out;
     }
 
-    bool parses_on_device() const override { return true; }
+    // Outputs that carry the batch (read per image where they are); load() tells.
+    bool parses_on_device() const override { return batch_in_outputs_; }
 
     std::vector<std::vector<Candidate>> forward_frames_parsed(const std::vector<DeviceFrame>& frames, const InputSpec& spec,
                                                               const DeviceParsePlan& plan,
@@ -333,27 +314,33 @@ private:
             levels.push_back(level);
             anchors += static_cast<std::size_t>(l.anchors);
         }
-        // At most one candidate per anchor: the buffer never overflows.
+        // At most one candidate per anchor: the buffer never overflows. On the
+        // GPU and in pinned memory alike: the count, then the candidates.
         const std::size_t capacity = anchors * static_cast<std::size_t>(count);
-        const std::size_t bytes = capacity * sizeof(cuda::GflCandidate);
-        auto* counter = static_cast<unsigned*>(decoded_count_.at_least(sizeof(unsigned)));
-        auto* decoded = static_cast<cuda::GflCandidate*>(decoded_.at_least(bytes));
-        if (!decoded_host_ || decoded_host_size_ < bytes) {
-            decoded_host_.reset();
-            decoded_host_ = std::make_unique<PinnedBlock>(bytes);
-            decoded_host_size_ = bytes;
+        constexpr std::size_t head = 256;          // the count, the candidates aligned after it
+        constexpr std::size_t first_copy = 4096;   // candidates that come back with the count (most batches: all)
+        if (!decoded_ || decoded_capacity_ < capacity) {
+            decoded_ = std::make_unique<DeviceBuffer>(head + capacity * sizeof(cuda::GflCandidate));
+            decoded_host_ = std::make_unique<PinnedBlock>(head + capacity * sizeof(cuda::GflCandidate));
+            decoded_capacity_ = capacity;
         }
-        if (!count_host_) count_host_ = std::make_unique<PinnedBlock>(sizeof(unsigned));
+        auto* device = static_cast<char*>(decoded_->data);
+        auto* counter = reinterpret_cast<unsigned*>(device);
+        auto* decoded = reinterpret_cast<cuda::GflCandidate*>(device + head);
+        auto* host_head = static_cast<char*>(decoded_host_->data);
+        auto* host = reinterpret_cast<cuda::GflCandidate*>(host_head + head);
         check_cuda(cudaMemsetAsync(counter, 0, sizeof(unsigned), stream_), "clearing the box count");
         cuda::decode_gfl(levels.data(), static_cast<int>(levels.size()), count, context.num_classes,
                          context.min_confidence, decoded, counter, capacity, stream_);
-        check_cuda(cudaMemcpyAsync(count_host_->data, counter, sizeof(unsigned), cudaMemcpyDeviceToHost, stream_),
-                   "copying the box count from the GPU");
+        const std::size_t first = std::min(capacity, first_copy);
+        check_cuda(cudaMemcpyAsync(host_head, device, head + first * sizeof(cuda::GflCandidate), cudaMemcpyDeviceToHost,
+                                   stream_),
+                   "copying the decoded boxes from the GPU");
         check_cuda(cudaStreamSynchronize(stream_), "running the model");
-        const std::size_t found = std::min<std::size_t>(*static_cast<unsigned*>(count_host_->data), capacity);
-        auto* host = static_cast<cuda::GflCandidate*>(decoded_host_->data);
-        if (found) {
-            check_cuda(cudaMemcpyAsync(host, decoded, found * sizeof(cuda::GflCandidate), cudaMemcpyDeviceToHost, stream_),
+        const std::size_t found = std::min<std::size_t>(*reinterpret_cast<unsigned*>(host_head), capacity);
+        if (found > first) {
+            check_cuda(cudaMemcpyAsync(host + first, decoded + first, (found - first) * sizeof(cuda::GflCandidate),
+                                       cudaMemcpyDeviceToHost, stream_),
                        "copying the decoded boxes from the GPU");
             check_cuda(cudaStreamSynchronize(stream_), "copying the decoded boxes from the GPU");
         }
@@ -509,10 +496,10 @@ private:
     std::vector<int> order_;
     bool batch_in_outputs_ = true;
     std::vector<std::pair<std::size_t, std::shared_ptr<PinnedBlock>>> pinned_;
-    // decode_on_device's buffers, kept between batches.
-    DeviceBuffer decoded_, decoded_count_;
-    std::unique_ptr<PinnedBlock> decoded_host_, count_host_;
-    std::size_t decoded_host_size_ = 0;
+    // decode_on_device's buffers, kept between batches and grown when a batch needs more.
+    std::unique_ptr<DeviceBuffer> decoded_;
+    std::unique_ptr<PinnedBlock> decoded_host_;
+    std::size_t decoded_capacity_ = 0;  // candidates they hold
 };
 
 }  // namespace

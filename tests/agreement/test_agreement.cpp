@@ -19,8 +19,9 @@
 //                 (rounding may put them on either side); they are listed.
 //   parsed on the GPU  (builds with CUDA) the frames as NV12 in GPU memory:
 //                 the backend's own parse of the outputs (parse-on-gpu) gives
-//                 the candidates the CPU parser gives from the same outputs,
-//                 in the same order, boxes within 1e-3 pixels.
+//                 the candidates the CPU parser gives from the outputs of a
+//                 second run of the same batch (copied back), in the same
+//                 order, boxes within 1e-3 pixels.
 //
 // Frames: raw 8-bit BGR frames (bench/detector/raw_frames.hpp) from
 // SS_AGREEMENT_FRAMES (size from SS_AGREEMENT_FRAME_SIZE=WxH or the file name),

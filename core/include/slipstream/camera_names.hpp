@@ -5,7 +5,6 @@
 // id); once it left, its frames still on their way belong to none, until the
 // source is named again. Not thread-safe: its owner locks.
 #include <map>
-#include <optional>
 #include <set>
 #include <string>
 
@@ -18,11 +17,12 @@ public:
         gone_.erase(source);
     }
 
-    // The camera `source`'s frames belong to; none after it left.
-    std::optional<std::string> camera_of(const std::string& source) const {
-        if (gone_.count(source)) return std::nullopt;
+    // The camera `source`'s frames belong to: its name, or `source` itself;
+    // nullptr after it left. Valid while both stay unchanged (per frame: no copy).
+    const std::string* camera_of(const std::string& source) const {
+        if (gone_.count(source)) return nullptr;
         const auto named = names_.find(source);
-        return named == names_.end() ? source : named->second;
+        return named == names_.end() ? &source : &named->second;
     }
 
     // The source left: the camera it was.

@@ -202,7 +202,7 @@ void Detector::run_frames(const std::vector<DeviceFrame>& frames, const std::vec
         transform.scale_y *= static_cast<float>(f.height) / static_cast<float>(report.height);
         return transform;
     };
-    if (parsed.empty()) {
+    if (device_plan_.empty()) {
         parse_batch(outputs, first, count, transform_of, [&](std::size_t i) { return report_sizes[first + i]; }, results);
     } else {
         // Thresholds, mapping and NMS over a few candidates per image: one thread is enough.

@@ -638,6 +638,10 @@ def parse_summary(lines):
                 out.update({"on_own_frame": on_time, "detected": detected,
                             "on_own_frame_share": round(on_time / detected, 3) if detected else None,
                             "deadline_ms": int(own.group(3)), "deadline_auto": bool(own.group(4))})
+            # The GPU path: of the detected frames, those detected from their copy in GPU memory.
+            gpu = re.search(r"(\d+) from GPU frames", line)
+            if gpu:
+                out["from_gpu_frames"] = int(gpu.group(1))
             return out
     return None
 

@@ -684,7 +684,9 @@ class GpuBench:
                     run["shown_fps"]["min"], run["detections_metadata_per_camera"]["min"],
                     run["detections_per_s_per_camera"], run["cpu_cores"]["slipstream"],
                     run["cpu_cores_per_camera"], run["cpu_cores"]["camsim"], gpu_text(run["gpu_use"]),
-                    g.get("median"), g.get("p99"), g.get("growth")))
+                    g.get("median"), g.get("p99"), g.get("growth"))) + (
+                    ", %d of %d detected from GPU frames" % (run["summary"]["from_gpu_frames"], run["summary"]["detected"])
+                    if "from_gpu_frames" in run["summary"] else "")
 
     def safe_run(self, n, gpu, tag):
         """carry_run, or a record of how it broke (which counts as not real time)."""

@@ -47,6 +47,7 @@ namespace {
 
 struct DetectionCounts {
     guint64 detected = 0, on_time = 0;  // frames detected; of those, boxes out with their own frame
+    guint64 from_gpu = 0;               // of those, detected from their copy in GPU memory (the GPU path)
 };
 
 struct App {
@@ -91,7 +92,8 @@ struct App {
 
 DetectionCounts detection_counts(App& app) {
     DetectionCounts n;
-    g_object_get(app.infer, "detected-frames", &n.detected, "on-time-frames", &n.on_time, nullptr);
+    g_object_get(app.infer, "detected-frames", &n.detected, "on-time-frames", &n.on_time, "device-frames", &n.from_gpu,
+                 nullptr);
     return n;
 }
 
@@ -118,7 +120,11 @@ void print_status(App& app, const char* label) {
                  " on their own frame, deadline %.0f ms%s",
                  label, seconds, static_cast<double>(frames - base_frames) / seconds, static_cast<double>(detected) / seconds,
                  static_cast<double>(detected) / seconds / cameras, on_time, detected, deadline,
-                 app.options.max_delay_ms < 0 ? " (auto)" : ""));
+                 app.options.max_delay_ms < 0 ? " (auto)" : "") +
+                 // The GPU path: frames detected from their CPU picture instead (the
+                 // frame's GPU copy was missing) run the slow way, so they are counted.
+                 (counts.from_gpu ? printed(", %" G_GUINT64_FORMAT " from GPU frames", counts.from_gpu - base.from_gpu)
+                                  : std::string()));
     if (app.report) {
         if (const std::string stages = app.report->stages_text(); !stages.empty()) {
             console::note(std::string(label) + " latency by stage, median / p99 ms: " + stages);

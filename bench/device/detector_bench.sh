@@ -5,14 +5,14 @@
 # and the agreement test: tools/bundle.sh after a full build) and vtest.mp4.
 #   1. raw frames of vtest.mp4 (one every FRAMES_APART s) by the bundle's gst-launch-1.0
 #   2. the agreement test: OpenCV DNN against cuda, FP32 and FP16 (tests/agreement)
-#   3. bench-detector --backend cuda at fp16 and fp32, BATCHES, SECONDS per point
+#   3. bench-detector --backend cuda at PRECISIONS, BATCHES, SECONDS per point
 #      (host to host, and from frames in GPU memory: outputs to the host, or parsed on the GPU)
 #   4. bench-detector --backend opencv at OPENCV_BATCHES (the CPU, for scale; empty: skipped)
 #   5. the PyTorch peer (bench/peers/torch_peer.py) eager at TORCH_PRECISION, then
 #      --compile at COMPILE_BATCHES (fp16) if COMPILE=1 and the time left allows
 # and writes $OUT/detector_bench.md (one table) and $OUT/detector_bench.json,
 # with every program's own JSON and log beside them.
-# Settings (environment): BATCHES=1,8,32,64,128 SECONDS_PER_POINT=3 FRAMES_APART=2
+# Settings (environment): BATCHES=1,8,32,64,128 PRECISIONS=fp16,fp32 SECONDS_PER_POINT=3 FRAMES_APART=2
 # OPENCV_BATCHES=1,8 TORCH_PRECISION=fp16,fp32 COMPILE=1 COMPILE_BATCHES=1,64
 # BUDGET_S=330 (the whole run; compile gets what is left) GPU=0 PHASES=agreement,cuda,opencv,torch
 set -u
@@ -55,7 +55,7 @@ fi
 if [[ $phases == *cuda* ]]; then
     echo "== bench-detector --backend cuda ($(elapsed) s)"
     timeout ${CUDA_TIMEOUT_S:-180} "$b/bin/slipstream-bench-detector" --backend cuda --gpu "$gpu" --frames "$frames" \
-        --batch-sizes "$batches" --precision fp16,fp32 --seconds "$seconds" --json "$out/bench-cuda.json" \
+        --batch-sizes "$batches" --precision "${PRECISIONS:-fp16,fp32}" --seconds "$seconds" --json "$out/bench-cuda.json" \
         2>&1 | tee "$out/bench-cuda.log"
     echo "exit ${PIPESTATUS[0]}"
 fi

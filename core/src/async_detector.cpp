@@ -23,10 +23,12 @@ double thread_cpu_seconds() {
 
 }  // namespace
 
-AsyncDetector::AsyncDetector(std::vector<std::unique_ptr<Detector>> detectors, std::function<void()> on_done, bool follow_cpu)
+AsyncDetector::AsyncDetector(std::vector<std::unique_ptr<Detector>> detectors, std::function<void()> on_done,
+                             WorkerCompute compute)
     : detectors_(std::move(detectors)),
       on_done_(std::move(on_done)),
-      parallel_(static_cast<int>(detectors_.size()), follow_cpu) {
+      compute_(compute),
+      parallel_(static_cast<int>(detectors_.size()), compute == WorkerCompute::cpu_thread) {
     if (detectors_.empty()) throw Error("AsyncDetector: no detector");
     try {
         for (auto& d : detectors_) {
@@ -36,7 +38,8 @@ AsyncDetector::AsyncDetector(std::vector<std::unique_ptr<Detector>> detectors, s
                 // Named so that top -H and the benchmark can tell detection CPU apart.
                 pthread_setname_np(pthread_self(), name.c_str());
 #endif
-                const std::string priority = lower_current_thread_priority();
+                const std::string priority =
+                    compute_ == WorkerCompute::gpu ? std::string("unchanged") : lower_current_thread_priority();
                 {
                     std::lock_guard lock(mutex_);
                     if (priority_.empty()) priority_ = priority;

@@ -29,6 +29,7 @@
 #include "slipstream/backend.hpp"
 #include "slipstream/cuda/box_decode.hpp"
 #include "slipstream/cuda/preprocess.hpp"
+#include "slipstream/cuda/stream_wait.hpp"
 #include "slipstream/error.hpp"
 
 namespace ss::cuda_backend {
@@ -336,13 +337,13 @@ private:
         check_cuda(cudaMemcpyAsync(host_head, device, head + first * sizeof(cuda::GflCandidate), cudaMemcpyDeviceToHost,
                                    stream_),
                    "copying the decoded boxes from the GPU");
-        check_cuda(cudaStreamSynchronize(stream_), "running the model");
+        check_cuda(finished_.wait(stream_), "running the model");
         const std::size_t found = std::min<std::size_t>(*reinterpret_cast<unsigned*>(host_head), capacity);
         if (found > first) {
             check_cuda(cudaMemcpyAsync(host + first, decoded + first, (found - first) * sizeof(cuda::GflCandidate),
                                        cudaMemcpyDeviceToHost, stream_),
                        "copying the decoded boxes from the GPU");
-            check_cuda(cudaStreamSynchronize(stream_), "copying the decoded boxes from the GPU");
+            check_cuda(finished_.wait(stream_), "copying the decoded boxes from the GPU");
         }
         std::sort(host, host + found, [](const cuda::GflCandidate& a, const cuda::GflCandidate& b) {
             return std::tie(a.image, a.level, a.anchor) < std::tie(b.image, b.level, b.anchor);
@@ -455,7 +456,7 @@ private:
             outputs.push_back(std::move(out));
             offset += (bytes[i] + 255) & ~std::size_t(255);
         }
-        check_cuda(cudaStreamSynchronize(stream_), "running the model");
+        check_cuda(finished_.wait(stream_), "running the model");
         return outputs;
     }
 
@@ -486,6 +487,7 @@ private:
     std::shared_ptr<const engine::Graph> graph_;
     cudaStream_t stream_ = nullptr;        // runs the batches
     cudaStream_t build_stream_ = nullptr;  // tunes the sizes built in the background
+    cuda::StreamWait finished_;            // waits for stream_ without spinning a core
     std::unique_ptr<EngineCache> cache_;
     ModelContext context_;                 // used by one build at a time (build_mutex_)
     std::mutex build_mutex_;

@@ -10,6 +10,7 @@
 #include "frame_checks.hpp"
 #include "scale_math.hpp"
 #include "slipstream/cuda/nv12_scaler.hpp"
+#include "slipstream/cuda/stream_wait.hpp"
 
 namespace ss::cuda {
 namespace {
@@ -63,6 +64,7 @@ void launch(const std::uint8_t* source, std::size_t source_pitch, int source_wid
 
 struct Nv12Scaler::Buffers {
     cudaStream_t stream = nullptr;
+    StreamWait finished;  // every frame waits for its scale: without spinning a core
     // The scaled picture on the device: Y rows, then UV rows, one pitch.
     std::uint8_t* device = nullptr;
     std::size_t device_pitch = 0;
@@ -109,7 +111,7 @@ void Nv12Scaler::scale_to_device(const Nv12Frame& src, const Nv12Frame& dst, boo
 
 void Nv12Scaler::wait() {
     if (buffers_->stream != nullptr)
-        check(cudaStreamSynchronize(buffers_->stream), "waiting for the GPU (device-to-device scale)");
+        check(buffers_->finished.wait(buffers_->stream), "waiting for the GPU (device-to-device scale)");
 }
 
 DeviceNv12Buffer::DeviceNv12Buffer(int width, int height) {
@@ -193,7 +195,7 @@ void Nv12Scaler::scale(const Nv12Frame& src, const Nv12Frame& dst) {
                             static_cast<std::size_t>(width), static_cast<std::size_t>(rows),
                             cudaMemcpyDeviceToHost, b.stream),
           "copying the result to the host");
-    check(cudaStreamSynchronize(b.stream), "waiting for the GPU (kernels and copy)");
+    check(b.finished.wait(b.stream), "waiting for the GPU (kernels and copy)");
 
     const auto row_bytes = static_cast<std::size_t>(width);
     for (int y = 0; y < height; ++y)

@@ -193,34 +193,53 @@ static void release_superseded_device_frames(State& st, SsBatchMeta* meta) {
     }
 }
 
+// Hands `picked` (frames of the queue) to an idle worker as one job, and marks
+// each batch they are in to wait for it. False when every worker is busy.
+static bool submit_job(SsInfer* self, State& st, const std::vector<ss::QueuedFrame>& picked, bool on_device) {
+    std::vector<ss::DetectionJob> jobs;
+    for (const auto& f : picked) {
+        const SsVideoFrame& frame = *frame_of(st.queue[f.batch], f.source)->frame;
+        jobs.push_back({f.source, f.number, frame.bgr, on_device ? frame.device : nullptr});
+    }
+    GST_LOG_OBJECT(self, "detecting %zu frame(s)%s, first of source %d frame %" G_GUINT64_FORMAT " (last run %.1f ms/frame)",
+                   jobs.size(), on_device ? " from the GPU" : "", jobs[0].source, jobs[0].frame_number,
+                   st.detector->stats().last_ms_per_frame);
+    const std::uint64_t job = st.detector->submit(std::move(jobs));
+    if (!job) return false;
+    st.scheduler.handed_over(picked, job);
+    Clock::time_point arrival = Clock::time_point::max();
+    for (const auto& f : picked) {
+        auto& awaits = st.queue[f.batch].awaits_jobs;
+        if (awaits.empty() || awaits.back() != job) awaits.push_back(job);
+        arrival = std::min(arrival, st.queue[f.batch].arrival);
+    }
+    st.job_arrivals[job] = arrival;
+    return true;
+}
+
 // Keeps every idle worker busy with up to batch-size frames, as the scheduler
 // picks them, and marks each batch to wait for the jobs on its frames.
 static void schedule_detection(SsInfer* self) {
     State& st = impl(self).state.value;
     if (!st.detector || st.flushing) return;
     while (!st.detector->busy()) {
-        const auto picked = st.scheduler.pick(queued_frames(st), static_cast<std::size_t>(st.config->batch_size));
+        auto picked = st.scheduler.pick(queued_frames(st), static_cast<std::size_t>(st.config->batch_size));
         if (picked.empty()) return;
-        // From GPU frames only when every frame has one: one forward per job.
-        bool on_device = st.device_frames;
-        for (const auto& f : picked) on_device = on_device && frame_of(st.queue[f.batch], f.source)->frame->device;
-        std::vector<ss::DetectionJob> jobs;
-        for (const auto& f : picked) {
-            const SsVideoFrame& frame = *frame_of(st.queue[f.batch], f.source)->frame;
-            jobs.push_back({f.source, f.number, frame.bgr, on_device ? frame.device : nullptr});
+        // A job runs from GPU frames only when every frame of it has one (one
+        // forward per job). Frames without one (sscudascale's buffers were all
+        // in use) go in a job of their own, from their CPU pictures, so that
+        // one of them never sends a whole batch the slow way; if no worker is
+        // free for it, they wait to be picked again.
+        std::vector<ss::QueuedFrame> from_pictures;
+        if (st.device_frames) {
+            const auto without = std::stable_partition(picked.begin(), picked.end(), [&](const ss::QueuedFrame& f) {
+                return frame_of(st.queue[f.batch], f.source)->frame->device != nullptr;
+            });
+            from_pictures.assign(without, picked.end());
+            picked.erase(without, picked.end());
         }
-        GST_LOG_OBJECT(self, "detecting %zu frame(s), first of source %d frame %" G_GUINT64_FORMAT " (last run %.1f ms/frame)",
-                       jobs.size(), jobs[0].source, jobs[0].frame_number, st.detector->stats().last_ms_per_frame);
-        const std::uint64_t job = st.detector->submit(std::move(jobs));
-        if (!job) return;
-        st.scheduler.handed_over(picked, job);
-        Clock::time_point arrival = Clock::time_point::max();
-        for (const auto& f : picked) {
-            auto& awaits = st.queue[f.batch].awaits_jobs;
-            if (awaits.empty() || awaits.back() != job) awaits.push_back(job);
-            arrival = std::min(arrival, st.queue[f.batch].arrival);
-        }
-        st.job_arrivals[job] = arrival;
+        if (!picked.empty() && !submit_job(self, st, picked, st.device_frames)) return;
+        if (!from_pictures.empty() && !submit_job(self, st, from_pictures, false)) return;
     }
 }
 
@@ -497,19 +516,27 @@ static bool start(SsInfer* self) {
         cv::setNumThreads(threads);  // also used by scaling and drawing elsewhere in the process
         auto shared = std::make_shared<const ss::InferConfig>(config);
         while (static_cast<int>(detectors.size()) < workers) detectors.push_back(std::make_unique<ss::Detector>(config));
-        // Runs on a worker at background priority: only wakes this element's thread,
-        // which hands out the next frames. Taking the lock orders the wake-up after
-        // a waiter's check of the results, so none is lost.
-        // Networks computed on the worker's own thread (one OpenCV thread each)
-        // run fewer at a time while the CPU starves them (core's ParallelJobs).
-        const bool follow_cpu = !gpu_backend && threads == 1;
+        // CPU networks: on_done runs on a worker at background priority and only
+        // wakes this element's thread, which hands out the next frames. Taking
+        // the lock orders the wake-up after a waiter's check of the results, so
+        // none is lost. GPU workers run at normal priority and hand themselves
+        // the next frames at once: the element's thread may be pushing a batch
+        // downstream, and every moment without a job is a moment the GPU idles.
+        // CPU networks computed on the worker's own thread run fewer at a time
+        // while the CPU starves them (core's ParallelJobs).
+        const auto compute = gpu_backend   ? ss::WorkerCompute::gpu
+                             : threads == 1 ? ss::WorkerCompute::cpu_thread
+                                            : ss::WorkerCompute::cpu_pool;
         auto detector = std::make_unique<ss::AsyncDetector>(
             std::move(detectors),
-            [self] {
-                { std::lock_guard lock(impl(self).state.lock); }
+            [self, gpu_backend] {
+                {
+                    std::lock_guard lock(impl(self).state.lock);
+                    if (gpu_backend) schedule_detection(self);
+                }
                 impl(self).state_changed.notify_all();
             },
-            follow_cpu);
+            compute);
         auto& [state_lock, st] = impl(self).state;
         std::lock_guard lock(state_lock);
         st.config = shared;

@@ -183,6 +183,32 @@ TEST_F(AsyncDetectorTest, WorkersRunAtBackgroundPriority) {
     EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER) << "the caller's thread keeps its priority";
 }
 
+TEST_F(AsyncDetectorTest, GpuWorkersKeepNormalPriority) {
+    // They mostly wait for the GPU; at background priority a busy machine would
+    // keep the next batch from it.
+    std::vector<std::unique_ptr<ss::Detector>> detectors;
+    detectors.push_back(std::make_unique<ss::Detector>(config_));
+    int policy = -1;
+    auto detector = std::make_unique<ss::AsyncDetector>(
+        std::move(detectors),
+        [&] {
+            std::lock_guard lock(mutex_);
+            policy = sched_getscheduler(0);
+            changed_.notify_all();
+        },
+        ss::WorkerCompute::gpu);
+    const auto job = detector->submit({{0, 1, grey(100)}});
+    ASSERT_NE(job, 0u);
+    wait_for(*detector, job);
+    {
+        std::unique_lock lock(mutex_);
+        ASSERT_TRUE(changed_.wait_for(lock, std::chrono::seconds(10), [&] { return policy != -1; }));
+    }
+    EXPECT_EQ(detector->priority(), "unchanged");
+    EXPECT_EQ(policy, SCHED_OTHER) << "the worker thread's scheduling policy";
+    EXPECT_EQ(detector->compute(), ss::WorkerCompute::gpu);
+}
+
 TEST(ThreadPriority, AStoppingWorkerGetsNormalPriorityBackWhereAllowed) {
     std::mutex m;
     std::condition_variable cv;

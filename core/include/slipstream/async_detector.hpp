@@ -8,10 +8,13 @@
 // OpenCV's DNN threads spin and wait on each other, so one forward on two
 // threads costs ~40% more CPU than on one (bench/run.sh, floors).
 //
-// Workers run at background priority (thread_priority.hpp): detection only
-// gets the CPU time the picture does not need. They never run the caller's
-// code under its locks: on_done only signals, because a background thread
-// preempted while holding a lock the video threads wait for would stall them.
+// Workers of networks computed on the CPU run at background priority
+// (thread_priority.hpp): detection only gets the CPU time the picture does not
+// need. Such a worker never runs the caller's code under its locks: on_done
+// only signals, because a background thread preempted while holding a lock the
+// video threads wait for would stall them. Workers of a GPU network keep normal
+// priority: they mostly wait for the GPU, and each moment one of them waits for
+// a core is a moment the GPU has no next batch.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -59,15 +62,21 @@ struct DetectorStats {
     std::uint64_t device_failures = 0; // jobs whose GPU frames failed and went to the CPU pictures instead
 };
 
+// Where the workers' networks compute, which decides how they share the machine.
+enum class WorkerCompute {
+    cpu_pool,    // on OpenCV's thread pool: background priority
+    cpu_thread,  // each on its worker's own thread: background priority, and
+                 // fewer jobs at once while the CPU starves them (ParallelJobs)
+    gpu,         // on a GPU: normal priority
+};
+
 class AsyncDetector {
 public:
     // One worker thread per detector; all must share one config. on_done, if
-    // given, is called on a worker thread after each job's results are stored:
-    // keep it to a signal (that thread runs at background priority).
-    // follow_cpu: run fewer jobs at once while the CPU starves them
-    // (ParallelJobs; for networks computed on the worker's own thread).
+    // given, is called on a worker thread after each job's results are stored;
+    // for the CPU kinds keep it to a signal (that thread runs at background priority).
     explicit AsyncDetector(std::vector<std::unique_ptr<Detector>> detectors, std::function<void()> on_done = {},
-                           bool follow_cpu = false);
+                           WorkerCompute compute = WorkerCompute::cpu_pool);
     ~AsyncDetector();
     AsyncDetector(const AsyncDetector&) = delete;
     AsyncDetector& operator=(const AsyncDetector&) = delete;
@@ -85,8 +94,10 @@ public:
     int workers() const { return static_cast<int>(detectors_.size()); }
     // Jobs allowed to run at once now (ParallelJobs).
     int parallel_jobs() const;
-    // How the workers' priority was lowered: "SCHED_IDLE", "nice 19" or "unchanged".
+    // How the workers' priority was lowered: "SCHED_IDLE", "nice 19" or
+    // "unchanged" (also for GPU workers, which keep normal priority).
     std::string priority() const;
+    WorkerCompute compute() const { return compute_; }
     const InferConfig& config() const { return detectors_.front()->config(); }
     // Whether jobs with device frames are detected from them (the backend pre-processes GPU frames).
     bool accepts_device_frames() const { return detectors_.front()->accepts_device_frames(); }
@@ -101,6 +112,7 @@ private:
 
     std::vector<std::unique_ptr<Detector>> detectors_;
     std::function<void()> on_done_;
+    WorkerCompute compute_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<Job> waiting_;           // never longer than the idle workers

@@ -24,7 +24,8 @@
 // frames for --seconds and reports images/s (and the median and 90th
 // percentile of one forward). Backends that read frames in GPU memory (cuda)
 // are also timed on the GPU path's own way in: the same frames as NV12 in GPU
-// memory through forward_frames (outputs back to host memory: "frames") and,
+// memory, at the size sscudascale hands them over (the network's input, or
+// within it keeping the aspect), through forward_frames (outputs back to host memory: "frames") and,
 // where the parser has a GPU plan, forward_frames_parsed (outputs parsed on
 // the GPU, candidates back: "parsed"). Then, unless --no-detector, ss::Detector end to
 // end (pre-processing, forward, parsing, NMS) through a copy of the config with
@@ -383,15 +384,33 @@ double images_per_s(const std::vector<double>& ms, int batch) {
     return total > 0 ? 1000.0 * batch * static_cast<double>(ms.size()) / total : 0;
 }
 
-// The batch as the GPU path hands it over, through forward_frames and (when
-// the parser has a plan for the GPU) forward_frames_parsed.
+// The size sscudascale hands the detector its frames at: the network's
+// input, or within it keeping the frame's aspect (maintain-aspect-ratio=1),
+// even sides. The GPU path scales every decoded frame there, beside the picture.
+cv::Size detector_frame_size(const ss::InferConfig& config, cv::Size frame) {
+    int width = config.input_width, height = config.input_height;
+    if (config.maintain_aspect_ratio) {
+        const double scale = std::min(static_cast<double>(width) / frame.width, static_cast<double>(height) / frame.height);
+        width = static_cast<int>(std::lround(frame.width * scale));
+        height = static_cast<int>(std::lround(frame.height * scale));
+    }
+    return {std::max(2, width & ~1), std::max(2, height & ~1)};
+}
+
+// The batch as the GPU path hands it over (NV12 in GPU memory at the
+// detector's frame size), through forward_frames and (when the parser has a
+// plan for the GPU) forward_frames_parsed.
 void bench_device_frames(const Options& o, const ss::InferConfig& base, const std::vector<cv::Mat>& images,
                          ss::InferenceBackend& backend, Throughput& r) {
     if (!backend.accepts_device_frames()) return;
 #if SS_BENCH_DEVICE_FRAMES
     try {
         std::vector<ss::DeviceFrame> frames;
-        for (const auto& image : images) frames.push_back(ss::bench::upload_nv12(image, o.gpu));
+        cv::Mat small;
+        for (const auto& image : images) {
+            cv::resize(image, small, detector_frame_size(base, image.size()), 0, 0, cv::INTER_AREA);
+            frames.push_back(ss::bench::upload_nv12(small, o.gpu));
+        }
         const ss::InputSpec spec = ss::input_spec_of(base);
         const ss::ParserContext context = ss::parser_context_of(base);
         const int batch = static_cast<int>(frames.size());

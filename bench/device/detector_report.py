@@ -129,6 +129,7 @@ def main():
     md += ["", "## Throughput, images/s", ""]
     md.append("cuda = `bench-detector --backend cuda` (InferenceBackend::forward: host float32 in, host float32 out; "
               "detect = ss::Detector end to end; GPU frames: the pipeline's way in, the frames as NV12 in GPU memory "
+              "at the size sscudascale hands them over (the network's input, or within it keeping the aspect), "
               "pre-processed there, outputs back to host memory, or parsed on the GPU with only candidates back). torch = bench/peers/torch_peer.py, the same ONNX graph through "
               "PyTorch's kernels, channels_last, cudnn.benchmark, the same host-to-host forward; GPU-resident: input "
               "and outputs left on the GPU. torch fp32 uses PyTorch's defaults (TF32 convolutions allowed).")

@@ -15,10 +15,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -236,6 +238,7 @@ private:
         check_cuda(cudaMemcpyAsync(executor.staging(), input.data, bytes, cudaMemcpyHostToDevice, stream_),
                    "copying the input to the GPU");
         executor.run(stream_, true);
+        profile_once(executor);
         return download(executor, count);
     }
 
@@ -279,6 +282,7 @@ private:
         // Descriptors travel as kernel parameters: nothing to upload first.
         cuda::preprocess_nv12_inline(sources.data(), count, params, executor.input(), stream_);
         executor.run(stream_, false);
+        profile_once(executor);
         return executor;
     }
 
@@ -394,6 +398,17 @@ private:
         return ready_executor_at_least(count);
     }
 
+    // SLIPSTREAM_CUDA_PROFILE=1: the first forward at each batch size is
+    // followed by a profile of its steps (Executor::profile), said once.
+    void profile_once(Executor& executor) {
+        static const bool wanted = [] {
+            const char* v = std::getenv("SLIPSTREAM_CUDA_PROFILE");
+            return v && *v && std::string(v) != "0";
+        }();
+        if (!wanted || !profiled_.insert(executor.plan().batch).second) return;
+        say(LogLevel::info, "backend=cuda: " + model_.filename().string() + ": profile, " + executor.profile(stream_, 20));
+    }
+
     // Through the program's log sink when core gave one; a module built on its own prints.
     void say(LogLevel level, const std::string& message) const {
         if (options_.log) {
@@ -488,6 +503,7 @@ private:
     cudaStream_t stream_ = nullptr;        // runs the batches
     cudaStream_t build_stream_ = nullptr;  // tunes the sizes built in the background
     cuda::StreamWait finished_;            // waits for stream_ without spinning a core
+    std::set<int> profiled_;               // batch sizes profile_once() has said
     std::unique_ptr<EngineCache> cache_;
     ModelContext context_;                 // used by one build at a time (build_mutex_)
     std::mutex build_mutex_;

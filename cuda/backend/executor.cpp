@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <type_traits>
@@ -261,6 +262,11 @@ void Executor::run(cudaStream_t stream, bool from_staging) {
 }
 
 void Executor::launch_steps(cudaStream_t stream) {
+    handle_->set_stream(stream);
+    for (std::size_t i = 0; i < plan_.steps.size(); ++i) launch_step(i, stream);
+}
+
+void Executor::launch_step(std::size_t i, cudaStream_t stream) {
     auto src = [&](int tensor, const void* constant_ptr) {
         const auto& t = plan_.tensors.at(tensor);
         if (t.constant) return ops::Src{constant_ptr, ops::ElementType::f32, t.elements()};
@@ -270,8 +276,7 @@ void Executor::launch_steps(cudaStream_t stream) {
         const auto& t = plan_.tensors.at(tensor);
         return ops::Dst{address(tensor), element_type(t.dtype), t.elements()};
     };
-    handle_->set_stream(stream);
-    for (std::size_t i = 0; i < plan_.steps.size(); ++i) {
+    {
         const auto& step = plan_.steps[i];
         try {
             std::visit(
@@ -328,6 +333,65 @@ void Executor::launch_steps(cudaStream_t stream) {
             throw ModelError(plan_.model.string() + ": node '" + step.node + "' (" + step.op + "): " + e.what());
         }
     }
+}
+
+std::string Executor::profile(cudaStream_t stream, int runs) {
+    const std::size_t steps = plan_.steps.size();
+    std::vector<cudaEvent_t> marks(steps + 1, nullptr);
+    std::vector<double> step_ms(steps, 0.0);
+    auto release = [&] {
+        for (auto& m : marks) {
+            if (m) cudaEventDestroy(m);
+        }
+    };
+    try {
+        for (auto& m : marks) check_cuda(cudaEventCreate(&m), "creating a profiling event");
+        handle_->set_stream(stream);
+        for (int r = 0; r < runs; ++r) {
+            check_cuda(cudaEventRecord(marks[0], stream), "recording a profiling event");
+            for (std::size_t i = 0; i < steps; ++i) {
+                launch_step(i, stream);
+                check_cuda(cudaEventRecord(marks[i + 1], stream), "recording a profiling event");
+            }
+            check_cuda(cudaEventSynchronize(marks[steps]), "profiling the steps");
+            for (std::size_t i = 0; i < steps; ++i) {
+                float ms = 0;
+                check_cuda(cudaEventElapsedTime(&ms, marks[i], marks[i + 1]), "reading a profiling event");
+                step_ms[i] += ms / runs;
+            }
+        }
+    } catch (...) {
+        release();
+        throw;
+    }
+    release();
+    double total = 0;
+    std::map<std::string, std::pair<double, int>> by_op;
+    for (std::size_t i = 0; i < steps; ++i) {
+        total += step_ms[i];
+        auto& [ms, count] = by_op[plan_.steps[i].op];
+        ms += step_ms[i];
+        ++count;
+    }
+    std::vector<std::pair<double, std::string>> ops_sorted;
+    for (const auto& [op, v] : by_op) ops_sorted.emplace_back(v.first, op + " x" + std::to_string(v.second));
+    std::sort(ops_sorted.rbegin(), ops_sorted.rend());
+    std::vector<std::size_t> order(steps);
+    for (std::size_t i = 0; i < steps; ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return step_ms[a] > step_ms[b]; });
+    std::ostringstream o;
+    o.setf(std::ios::fixed);
+    o.precision(3);
+    o << "batch " << plan_.batch << ": " << total << " ms over " << steps << " steps launched one by one; by kind:";
+    for (const auto& [ms, what] : ops_sorted) o << " " << what << " " << ms;
+    o << "; slowest:";
+    for (std::size_t k = 0; k < std::min<std::size_t>(8, steps); ++k) {
+        const auto& step = plan_.steps[order[k]];
+        o << " " << step.node << " (" << step.op;
+        if (convs_[order[k]]) o << (convs_[order[k]]->fused() ? ", fused" : ", own epilogue");
+        o << ") " << step_ms[order[k]] << (k + 1 < std::min<std::size_t>(8, steps) ? "," : "");
+    }
+    return o.str();
 }
 
 std::string Executor::describe() const {

@@ -67,8 +67,14 @@ public:
     bool graph_captured() const { return graph_exec_ != nullptr; }
     std::string describe() const;  // one line: steps, fused convs, arena, graph
 
+    // Where a forward's time goes: each step launched alone between two
+    // events, `runs` times on `stream` (input() as it is); one line, time by
+    // kind of step and the slowest steps. For SLIPSTREAM_CUDA_PROFILE.
+    std::string profile(cudaStream_t stream, int runs);
+
 private:
     void launch_steps(cudaStream_t stream);
+    void launch_step(std::size_t index, cudaStream_t stream);
     const void* constant(int tensor, const std::string& form);
     void* address(int tensor) const;
 

@@ -49,6 +49,7 @@
 #include "slipstream/detection_deadline.hpp"
 #include "slipstream/detection_scheduler.hpp"
 #include "slipstream/error.hpp"
+#include "slipstream/shown_detections.hpp"
 
 GST_DEBUG_CATEGORY_STATIC(ss_infer_debug);
 #define GST_CAT_DEFAULT ss_infer_debug
@@ -87,14 +88,6 @@ struct Pending {
     Clock::time_point arrival, deadline;
 };
 
-// What a source's frames show: its latest accepted detections.
-struct SourceDetections {
-    ss::Detections objects;      // in pixels of a frame of `size`
-    cv::Size size;
-    guint64 detected_frame = 0;  // frame the objects were found in
-    guint64 announced_frame = 0; // detected_frame already marked `detected` on a batch
-};
-
 struct State {
     std::unique_ptr<ss::AsyncDetector> detector;
     std::shared_ptr<const ss::InferConfig> config;
@@ -104,7 +97,7 @@ struct State {
     ss::DetectionDeadline deadline;
     std::map<std::uint64_t, Clock::time_point> job_arrivals;  // jobs running: their earliest batch's arrival
     guint64 on_time = 0;  // results put on the batch where their frame is new
-    std::map<guint, SourceDetections> sources;
+    std::map<guint, ss::ShownDetections> sources;  // what each source's frames show
     std::deque<Pending> queue;
     bool device_frames = false;  // the detector reads frames in GPU memory
     bool flushing = true;
@@ -274,22 +267,16 @@ static void annotate(SsInfer* self, SsBatchMeta* meta) {
             st.job_arrivals.erase(job);
         }
         if (!st.scheduler.accept(r.source, r.job)) continue;
-        SourceDetections& s = st.sources[static_cast<guint>(r.source)];
-        s.objects = std::move(r.objects);
-        s.size = r.image_size;
-        s.detected_frame = r.frame_number;
+        st.sources[static_cast<guint>(r.source)].add(std::move(r));
     }
     for (auto& f : *meta->frames) {
         auto it = st.sources.find(f.source_id);
         if (it == st.sources.end() || !f.frame) continue;
-        SourceDetections& s = it->second;
-        f.objects = ss::resized(s.objects, s.size, f.frame->bgr.size());
-        f.detected_frame = s.detected_frame;
-        // Marked once, on a batch showing the very frame detected (or a newer one
-        // if that batch already left), so trackers update exactly once per result.
-        f.detected = s.detected_frame != s.announced_frame && f.frame->number >= s.detected_frame;
-        if (f.detected) s.announced_frame = s.detected_frame;
-        if (f.detected && f.is_new() && f.frame->number == s.detected_frame) ++st.on_time;
+        const ss::ShownFrame shown = it->second.show(f.frame->number, f.is_new());
+        f.objects = ss::resized(*shown.objects, shown.size, f.frame->bgr.size());
+        f.detected_frame = shown.detected_frame;
+        f.detected = shown.detected;
+        if (shown.on_time) ++st.on_time;
     }
     *meta->detector_config = st.config;
     if (st.deadline.take_over_budget_warning()) warn_over_budget(self);

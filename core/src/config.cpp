@@ -117,7 +117,7 @@ public:
         } else if (auto it = index_->group_line.find(group); it != index_->group_line.end()) {
             line = it->second;
         }
-        return file_.string() + (line ? ":" + std::to_string(line) : "");
+        return line ? file_.string() + ":" + std::to_string(line) : file_.string();
     }
 
     [[noreturn]] void fail(const std::string& group, const std::string& key, const std::string& what) const {

@@ -180,7 +180,10 @@ const void* Executor::constant(int tensor, const std::string& form) {
         hash = (hash ^ bits) * 1099511628211ull;
     }
     std::string key = c.name + "/" + form;
-    for (auto d : c.dims) key += "," + std::to_string(d);
+    for (auto d : c.dims) {
+        key += ',';
+        key += std::to_string(d);
+    }
     key += "/" + std::to_string(hash);
     auto it = context_.constants.find(key);
     if (it != context_.constants.end()) return it->second->data;

@@ -40,6 +40,29 @@ __device__ __forceinline__ void store4(__half* p, const float (&v)[4]) {
     *reinterpret_cast<Half4*>(p) = x;
 }
 
+// 16 bytes of consecutive elements in one access (4 f32 or 8 f16), computed
+// in f32 element by element exactly as the scalar paths do; the address must
+// be 16-byte aligned (checked by the launcher).
+template <class T>
+struct Vec16 {
+    static constexpr int n = 16 / sizeof(T);
+};
+template <class T>
+__device__ __forceinline__ void load16(const T* p, float (&v)[Vec16<T>::n]) {
+    const uint4 raw = *reinterpret_cast<const uint4*>(p);
+    const T* e = reinterpret_cast<const T*>(&raw);
+#pragma unroll
+    for (int k = 0; k < Vec16<T>::n; ++k) v[k] = load(e + k);
+}
+template <class T>
+__device__ __forceinline__ void store16(T* p, const float (&v)[Vec16<T>::n]) {
+    uint4 raw;
+    T* e = reinterpret_cast<T*>(&raw);
+#pragma unroll
+    for (int k = 0; k < Vec16<T>::n; ++k) store(e + k, v[k]);
+    *reinterpret_cast<uint4*>(p) = raw;
+}
+
 // Index of this thread in a 1-D grid and the grid-stride step, in int64 so a
 // loop over more than 2^31 elements cannot wrap.
 __device__ __forceinline__ std::int64_t thread_index() {

@@ -1,6 +1,8 @@
-// NHWC resize and max pooling: one thread per output element, channels
-// innermost, so neighbouring threads read and write neighbouring channels.
+// NHWC resize and max pooling: one thread per output element (or per 16
+// bytes of channels, see with_channel_groups), channels innermost, so
+// neighbouring threads read and write neighbouring channels.
 #include <cstdint>
+#include <type_traits>
 
 #include "ops_device.cuh"
 
@@ -45,36 +47,73 @@ struct ResizeGeometry {
     float align_h, align_w;        // (in - 1) / (out - 1), 0 when out == 1
 };
 
-template <class Tin, class Tout>
-__global__ void resize_kernel(const Tin* in, Tout* out, ResizeGeometry g, ResizeMode mode, std::int64_t total) {
-    for (std::int64_t i = thread_index(); i < total; i += thread_count()) {
-        const std::int64_t ch = i % g.c;
-        std::int64_t rest = i / g.c;
-        const std::int64_t ox = rest % g.out_w;
-        rest /= g.out_w;
-        const std::int64_t oy = rest % g.out_h;
-        const std::int64_t b = rest / g.out_h;
-        const Tin* image = in + b * g.in_h * g.in_w * g.c + ch;
-        const float fy = source_coordinate(mode, oy, g.scale_h, g.align_h);
-        const float fx = source_coordinate(mode, ox, g.scale_w, g.align_w);
-        float value;
+template <int V, class T>
+__device__ __forceinline__ void load_channels(const T* p, float (&v)[V]) {
+    if constexpr (V == 1)
+        v[0] = load(p);
+    else
+        load16(p, v);
+}
+template <int V, class T>
+__device__ __forceinline__ void store_channels(T* p, const float (&v)[V]) {
+    if constexpr (V == 1)
+        store(p, v[0]);
+    else
+        store16(p, v);
+}
+
+// The output position of element (or channel group) `i` of an NHWC tensor
+// with `groups` per pixel: the channel group, x, y and the image. Index is
+// uint32_t below 2^31 elements (cheaper divisions), else uint64_t.
+template <class Index>
+struct NhwcPosition {
+    Index group, x, y, image;
+};
+template <class Index>
+__device__ __forceinline__ NhwcPosition<Index> nhwc_position(Index i, Index groups, Index width, Index height) {
+    NhwcPosition<Index> p;
+    p.group = i % groups;
+    Index rest = i / groups;
+    p.x = rest % width;
+    rest /= width;
+    p.y = rest % height;
+    p.image = rest / height;
+    return p;
+}
+
+// V channels per thread: 1 (any types), or 16 bytes' worth when input and
+// output share a type and the channels come in whole groups of them.
+template <class Tin, class Tout, int V, class Index>
+__global__ void resize_kernel(const Tin* in, Tout* out, ResizeGeometry g, ResizeMode mode, Index total) {
+    const Index step = static_cast<Index>(gridDim.x) * blockDim.x;
+    const Index groups = static_cast<Index>(g.c / V);
+    for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += step) {
+        const auto at = nhwc_position<Index>(i, groups, static_cast<Index>(g.out_w), static_cast<Index>(g.out_h));
+        const Tin* image = in + static_cast<std::int64_t>(at.image) * g.in_h * g.in_w * g.c + static_cast<std::int64_t>(at.group) * V;
+        const float fy = source_coordinate(mode, static_cast<std::int64_t>(at.y), g.scale_h, g.align_h);
+        const float fx = source_coordinate(mode, static_cast<std::int64_t>(at.x), g.scale_w, g.align_w);
+        float value[V];
         if (mode == ResizeMode::nearest_asymmetric_floor) {
             std::int64_t y = static_cast<std::int64_t>(floorf(fy));
             std::int64_t x = static_cast<std::int64_t>(floorf(fx));
             y = y < 0 ? 0 : (y > g.in_h - 1 ? g.in_h - 1 : y);
             x = x < 0 ? 0 : (x > g.in_w - 1 ? g.in_w - 1 : x);
-            value = load(image + (y * g.in_w + x) * g.c);
+            load_channels<V>(image + (y * g.in_w + x) * g.c, value);
         } else {
             const Taps ty = linear_taps(fy, g.in_h), tx = linear_taps(fx, g.in_w);
-            const float v00 = load(image + (ty.i0 * g.in_w + tx.i0) * g.c);
-            const float v01 = load(image + (ty.i0 * g.in_w + tx.i1) * g.c);
-            const float v10 = load(image + (ty.i1 * g.in_w + tx.i0) * g.c);
-            const float v11 = load(image + (ty.i1 * g.in_w + tx.i1) * g.c);
-            const float top = v00 + (v01 - v00) * tx.w1;
-            const float bottom = v10 + (v11 - v10) * tx.w1;
-            value = top + (bottom - top) * ty.w1;
+            float v00[V], v01[V], v10[V], v11[V];
+            load_channels<V>(image + (ty.i0 * g.in_w + tx.i0) * g.c, v00);
+            load_channels<V>(image + (ty.i0 * g.in_w + tx.i1) * g.c, v01);
+            load_channels<V>(image + (ty.i1 * g.in_w + tx.i0) * g.c, v10);
+            load_channels<V>(image + (ty.i1 * g.in_w + tx.i1) * g.c, v11);
+#pragma unroll
+            for (int k = 0; k < V; ++k) {
+                const float top = v00[k] + (v01[k] - v00[k]) * tx.w1;
+                const float bottom = v10[k] + (v11[k] - v10[k]) * tx.w1;
+                value[k] = top + (bottom - top) * ty.w1;
+            }
         }
-        store(out + i, value);
+        store_channels<V>(out + static_cast<std::int64_t>(i) * V, value);
     }
 }
 
@@ -83,27 +122,57 @@ struct PoolGeometry {
     PoolWindow w;
 };
 
-template <class Tin, class Tout>
-__global__ void maxpool_kernel(const Tin* in, Tout* out, PoolGeometry g, std::int64_t total) {
-    for (std::int64_t i = thread_index(); i < total; i += thread_count()) {
-        const std::int64_t ch = i % g.c;
-        std::int64_t rest = i / g.c;
-        const std::int64_t ox = rest % g.out_w;
-        rest /= g.out_w;
-        const std::int64_t oy = rest % g.out_h;
-        const std::int64_t b = rest / g.out_h;
-        const Tin* image = in + b * g.in_h * g.in_w * g.c + ch;
+template <class Tin, class Tout, int V, class Index>
+__global__ void maxpool_kernel(const Tin* in, Tout* out, PoolGeometry g, Index total) {
+    const Index step = static_cast<Index>(gridDim.x) * blockDim.x;
+    const Index groups = static_cast<Index>(g.c / V);
+    for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += step) {
+        const auto at = nhwc_position<Index>(i, groups, static_cast<Index>(g.out_w), static_cast<Index>(g.out_h));
+        const Tin* image = in + static_cast<std::int64_t>(at.image) * g.in_h * g.in_w * g.c + static_cast<std::int64_t>(at.group) * V;
         // The window clipped to the input: padded positions take no part.
-        const std::int64_t y_start = oy * g.w.stride_h - g.w.pad_top;
-        const std::int64_t x_start = ox * g.w.stride_w - g.w.pad_left;
+        const std::int64_t y_start = static_cast<std::int64_t>(at.y) * g.w.stride_h - g.w.pad_top;
+        const std::int64_t x_start = static_cast<std::int64_t>(at.x) * g.w.stride_w - g.w.pad_left;
         const std::int64_t y0 = y_start < 0 ? 0 : y_start, x0 = x_start < 0 ? 0 : x_start;
         const std::int64_t y1 = y_start + g.w.kernel_h < g.in_h ? y_start + g.w.kernel_h : g.in_h;
         const std::int64_t x1 = x_start + g.w.kernel_w < g.in_w ? x_start + g.w.kernel_w : g.in_w;
-        float best = -INFINITY;
+        float best[V];
+#pragma unroll
+        for (int k = 0; k < V; ++k) best[k] = -INFINITY;
         for (std::int64_t y = y0; y < y1; ++y)
-            for (std::int64_t x = x0; x < x1; ++x) best = fmaxf(best, load(image + (y * g.in_w + x) * g.c));
-        store(out + i, best);
+            for (std::int64_t x = x0; x < x1; ++x) {
+                float v[V];
+                load_channels<V>(image + (y * g.in_w + x) * g.c, v);
+#pragma unroll
+                for (int k = 0; k < V; ++k) best[k] = fmaxf(best[k], v[k]);
+            }
+        store_channels<V>(out + static_cast<std::int64_t>(i) * V, best);
     }
+}
+
+// Calls f(std::integral_constant<int, V>, Index, count) for a kernel over
+// `elements` NHWC outputs of `channels` channels, `count` = elements / V
+// threads' worth: V channels per thread, 16 bytes' worth where the types
+// match, the channels fill whole groups and both pointers are aligned for
+// them, else 1; Index uint32_t below 2^31, else uint64_t.
+template <class Tin, class Tout, class F>
+void with_channel_groups(std::int64_t channels, const void* in, const void* out, std::int64_t elements, F&& f) {
+    auto by_index = [&](auto v) {
+        constexpr int V = decltype(v)::value;
+        const std::int64_t count = elements / V;
+        if (count < (std::int64_t{1} << 31))
+            f(v, std::uint32_t{}, count);
+        else
+            f(v, std::uint64_t{}, count);
+    };
+    if constexpr (std::is_same_v<Tin, Tout>) {
+        constexpr int n = Vec16<Tin>::n;
+        const auto aligned = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; };
+        if (channels % n == 0 && aligned(in) && aligned(out)) {
+            by_index(std::integral_constant<int, n>{});
+            return;
+        }
+    }
+    by_index(std::integral_constant<int, 1>{});
 }
 
 }  // namespace
@@ -130,13 +199,17 @@ void resize_nhwc(ResizeMode mode, Src in, Dst out, std::int64_t n, std::int64_t 
     g.scale_w = static_cast<float>(out_w) / static_cast<float>(in_w);
     g.align_h = out_h > 1 ? static_cast<float>(in_h - 1) / static_cast<float>(out_h - 1) : 0.f;
     g.align_w = out_w > 1 ? static_cast<float>(in_w - 1) / static_cast<float>(out_w - 1) : 0.f;
-    const unsigned blocks = detail::grid_blocks(out_count, detail::kThreads);
     detail::with_type(in.type, [&](auto tin) {
         detail::with_type(out.type, [&](auto tout) {
             using Tin = decltype(tin);
             using Tout = decltype(tout);
-            detail::resize_kernel<Tin, Tout><<<blocks, detail::kThreads, 0, stream>>>(
-                static_cast<const Tin*>(in.data), static_cast<Tout*>(out.data), g, mode, out_count);
+            detail::with_channel_groups<Tin, Tout>(c, in.data, out.data, out_count, [&](auto v, auto index, std::int64_t count) {
+                constexpr int V = decltype(v)::value;
+                using Index = decltype(index);
+                detail::resize_kernel<Tin, Tout, V, Index>
+                    <<<detail::grid_blocks(count, detail::kThreads), detail::kThreads, 0, stream>>>(
+                        static_cast<const Tin*>(in.data), static_cast<Tout*>(out.data), g, mode, static_cast<Index>(count));
+            });
         });
     });
     detail::check_launch(name);
@@ -169,13 +242,17 @@ void maxpool_nhwc(Src in, Dst out, std::int64_t n, std::int64_t c, std::int64_t 
     detail::check_disjoint(name, in.data, in.type, {0, in_count - 1}, out.data, out.type, {0, out_count - 1});
 
     const detail::PoolGeometry g{n, c, in_h, in_w, out_h, out_w, w};
-    const unsigned blocks = detail::grid_blocks(out_count, detail::kThreads);
     detail::with_type(in.type, [&](auto tin) {
         detail::with_type(out.type, [&](auto tout) {
             using Tin = decltype(tin);
             using Tout = decltype(tout);
-            detail::maxpool_kernel<Tin, Tout><<<blocks, detail::kThreads, 0, stream>>>(
-                static_cast<const Tin*>(in.data), static_cast<Tout*>(out.data), g, out_count);
+            detail::with_channel_groups<Tin, Tout>(c, in.data, out.data, out_count, [&](auto v, auto index, std::int64_t count) {
+                constexpr int V = decltype(v)::value;
+                using Index = decltype(index);
+                detail::maxpool_kernel<Tin, Tout, V, Index>
+                    <<<detail::grid_blocks(count, detail::kThreads), detail::kThreads, 0, stream>>>(
+                        static_cast<const Tin*>(in.data), static_cast<Tout*>(out.data), g, static_cast<Index>(count));
+            });
         });
     });
     detail::check_launch(name);

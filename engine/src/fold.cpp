@@ -31,7 +31,10 @@ std::optional<std::vector<int64_t>> axes_of(const Node& n, const HostTensor* inp
 
 static std::string dims_text(const Dims& d) {
     std::string s = "[";
-    for (std::size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
+    for (std::size_t i = 0; i < d.size(); ++i) {
+        if (i) s += ',';
+        s += std::to_string(d[i]);
+    }
     return s + "]";
 }
 

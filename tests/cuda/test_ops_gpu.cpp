@@ -271,6 +271,13 @@ TEST_F(OpsGpu, CopyIntoConcatSlab) {
                {n, h, w, c1}, 300);
     check_copy(f16, f16, n * h * w * c2, 0, ops::row_major_strides({n, h, w, c2}), n * h * w * ct, c1, out_strides,
                {n, h, w, c2}, 301);
+    // Slabs that move in 16-, 8- and 4-byte units (copy_in_units), and one at an odd offset that cannot.
+    const std::int64_t c3 = 16, cw = 48;
+    const Shape wide{h * w * cw, w * cw, cw, 1};
+    check_copy(f16, f16, n * h * w * c3, 0, ops::row_major_strides({n, h, w, c3}), n * h * w * cw, 16, wide, {n, h, w, c3}, 303);
+    check_copy(f16, f16, n * h * w * c3, 0, ops::row_major_strides({n, h, w, c3}), n * h * w * cw, 2, wide, {n, h, w, c3}, 304);
+    check_copy(f16, f16, n * h * w * c3, 0, ops::row_major_strides({n, h, w, c3}), n * h * w * cw, 1, wide, {n, h, w, c3}, 305);
+    check_copy(f32, f32, n * h * w * c3, 0, ops::row_major_strides({n, h, w, c3}), n * h * w * cw, 4, wide, {n, h, w, c3}, 306);
     // Concat of row-major tensors along axis 1 ([1, 64, 80] into [1, 144, 80] at row 80).
     check_copy(f32, f32, 64 * 80, 0, {64 * 80, 80, 1}, 144 * 80 + 3, 80 * 80, {144 * 80, 80, 1}, {1, 64, 80}, 302);
 }
@@ -471,8 +478,10 @@ TEST_F(OpsGpu, BinaryInPlaceAndMisaligned) {
 
 TEST_F(OpsGpu, ResizeNhwcMatchesReference) {
     struct Case { std::int64_t n, c, ih, iw, oh, ow; };
+    // Channels in groups of 8 (f16) or 4 (f32) take the 16-byte path; 12 only for f32.
     const Case cases[] = {{1, 128, 20, 20, 40, 40}, {2, 3, 3, 5, 7, 11}, {1, 1, 17, 13, 5, 4}, {1, 80, 1, 1, 3, 2},
-                          {1, 5, 6, 6, 1, 1},       {1, 64, 40, 40, 80, 80}, {3, 7, 9, 10, 18, 20}};
+                          {1, 5, 6, 6, 1, 1},       {1, 64, 40, 40, 80, 80}, {3, 7, 9, 10, 18, 20},
+                          {2, 12, 13, 13, 26, 26}};
     const ResizeMode modes[] = {ResizeMode::linear_half_pixel, ResizeMode::linear_align_corners,
                                 ResizeMode::linear_asymmetric, ResizeMode::nearest_asymmetric_floor};
     unsigned seed = 1200;
@@ -516,6 +525,8 @@ TEST_F(OpsGpu, MaxPoolNhwcMatchesReference) {
         {1, 1, 13, 13, {2, 2, 1, 1, 0, 0, 1, 1}, false},    // asymmetric pads (YOLO tiny)
         {1, 7, 9, 11, {3, 2, 3, 2, 2, 1, 0, 1}, true},
         {1, 16, 1, 1, {3, 3, 1, 1, 1, 1, 1, 1}, false},     // all but one position padded
+        {2, 24, 33, 35, {3, 3, 2, 2, 1, 1, 1, 1}, false},   // NanoDet's stem pool: 8 f16 or 4 f32 channels a thread
+        {1, 12, 9, 9, {3, 3, 2, 2, 1, 1, 1, 1}, false},     // f32 in groups of 4, f16 one channel a thread
     };
     unsigned seed = 1300;
     for (const Case& c : cases)

@@ -347,10 +347,19 @@ std::string Executor::profile(cudaStream_t stream, int runs) {
             if (m) cudaEventDestroy(m);
         }
     };
+    // The arena reuses the input's memory for later tensors: every run starts
+    // from a saved copy of it, and one last run leaves the outputs as run() did.
+    const auto& in = plan_.tensors.at(plan_.input);
+    DeviceBuffer saved(in.bytes);
+    auto restore_input = [&] {
+        check_cuda(cudaMemcpyAsync(input(), saved.data, in.bytes, cudaMemcpyDeviceToDevice, stream), "restoring the input");
+    };
     try {
         for (auto& m : marks) check_cuda(cudaEventCreate(&m), "creating a profiling event");
+        check_cuda(cudaMemcpyAsync(saved.data, input(), in.bytes, cudaMemcpyDeviceToDevice, stream), "saving the input");
         handle_->set_stream(stream);
         for (int r = 0; r < runs; ++r) {
+            restore_input();
             check_cuda(cudaEventRecord(marks[0], stream), "recording a profiling event");
             for (std::size_t i = 0; i < steps; ++i) {
                 launch_step(i, stream);
@@ -363,6 +372,8 @@ std::string Executor::profile(cudaStream_t stream, int runs) {
                 step_ms[i] += ms / runs;
             }
         }
+        restore_input();
+        launch_steps(stream);
     } catch (...) {
         release();
         throw;

@@ -121,8 +121,8 @@ void print_status(App& app, const char* label) {
                  label, seconds, static_cast<double>(frames - base_frames) / seconds, static_cast<double>(detected) / seconds,
                  static_cast<double>(detected) / seconds / cameras, on_time, detected, deadline,
                  app.options.max_delay_ms < 0 ? " (auto)" : "") +
-                 // The GPU path: frames detected from their CPU picture instead (the
-                 // frame's GPU copy was missing) run the slow way, so they are counted.
+                 // The GPU path: how many were detected from their copy in GPU memory
+                 // (the rest went the slow way, from their CPU picture).
                  (counts.from_gpu ? printed(", %" G_GUINT64_FORMAT " from GPU frames", counts.from_gpu - base.from_gpu)
                                   : std::string()));
     if (app.report) {

@@ -67,6 +67,7 @@
 #include "slipstream/backend.hpp"
 #include "slipstream/config.hpp"
 #include "slipstream/detector.hpp"
+#include "slipstream/frame_convert.hpp"
 #include "slipstream/error.hpp"
 #include "slipstream/json.hpp"
 #include "slipstream/preprocess.hpp"
@@ -384,19 +385,6 @@ double images_per_s(const std::vector<double>& ms, int batch) {
     return total > 0 ? 1000.0 * batch * static_cast<double>(ms.size()) / total : 0;
 }
 
-// The size sscudascale hands the detector its frames at: the network's
-// input, or within it keeping the frame's aspect (maintain-aspect-ratio=1),
-// even sides. The GPU path scales every decoded frame there, beside the picture.
-cv::Size detector_frame_size(const ss::InferConfig& config, cv::Size frame) {
-    int width = config.input_width, height = config.input_height;
-    if (config.maintain_aspect_ratio) {
-        const double scale = std::min(static_cast<double>(width) / frame.width, static_cast<double>(height) / frame.height);
-        width = static_cast<int>(std::lround(frame.width * scale));
-        height = static_cast<int>(std::lround(frame.height * scale));
-    }
-    return {std::max(2, width & ~1), std::max(2, height & ~1)};
-}
-
 // The batch as the GPU path hands it over (NV12 in GPU memory at the
 // detector's frame size), through forward_frames and (when the parser has a
 // plan for the GPU) forward_frames_parsed.
@@ -408,7 +396,9 @@ void bench_device_frames(const Options& o, const ss::InferConfig& base, const st
         std::vector<ss::DeviceFrame> frames;
         cv::Mat small;
         for (const auto& image : images) {
-            cv::resize(image, small, detector_frame_size(base, image.size()), 0, 0, cv::INTER_AREA);
+            cv::resize(image, small,
+                       ss::detector_frame_size(image.size(), {base.input_width, base.input_height}, base.maintain_aspect_ratio),
+                       0, 0, cv::INTER_AREA);
             frames.push_back(ss::bench::upload_nv12(small, o.gpu));
         }
         const ss::InputSpec spec = ss::input_spec_of(base);

@@ -48,6 +48,17 @@ cv::Size fit_size(cv::Size source, cv::Size box) {
     return {w, h};
 }
 
+cv::Size detector_frame_size(cv::Size frame, cv::Size network, bool keep_aspect) {
+    int w = network.width, h = network.height;
+    if (keep_aspect && frame.width > 0 && frame.height > 0) {
+        const double scale =
+            std::min(static_cast<double>(network.width) / frame.width, static_cast<double>(network.height) / frame.height);
+        w = static_cast<int>(std::lround(frame.width * scale));
+        h = static_cast<int>(std::lround(frame.height * scale));
+    }
+    return {std::max(2, w & ~1), std::max(2, h & ~1)};
+}
+
 void convert_scaled(const PlanarImage& in, cv::Size size, cv::Mat& out) {
     const int w = size.width & ~1, h = size.height & ~1;
     if (w <= 0 || h <= 0 || in.width <= 0 || in.height <= 0) throw Error("convert_scaled: empty image");

@@ -237,8 +237,8 @@ private:
         const std::size_t bytes = static_cast<std::size_t>(count) * in_dims[1] * in_dims[2] * in_dims[3] * sizeof(float);
         check_cuda(cudaMemcpyAsync(executor.staging(), input.data, bytes, cudaMemcpyHostToDevice, stream_),
                    "copying the input to the GPU");
+        profile_once(executor);  // times the steps on whatever input() holds; run() converts the staged input after
         executor.run(stream_, true);
-        profile_once(executor);
         return download(executor, count);
     }
 
@@ -281,8 +281,8 @@ private:
         }
         // Descriptors travel as kernel parameters: nothing to upload first.
         cuda::preprocess_nv12_inline(sources.data(), count, params, executor.input(), stream_);
-        executor.run(stream_, false);
         profile_once(executor);
+        executor.run(stream_, false);
         return executor;
     }
 
@@ -398,8 +398,8 @@ private:
         return ready_executor_at_least(count);
     }
 
-    // SLIPSTREAM_CUDA_PROFILE=1: the first forward at each batch size is
-    // followed by a profile of its steps (Executor::profile), said once.
+    // SLIPSTREAM_CUDA_PROFILE=1: before the first forward at each batch size,
+    // a profile of its steps (Executor::profile), said once.
     void profile_once(Executor& executor) {
         static const bool wanted = [] {
             const char* v = std::getenv("SLIPSTREAM_CUDA_PROFILE");

@@ -279,62 +279,60 @@ void Executor::launch_step(std::size_t i, cudaStream_t stream) {
         const auto& t = plan_.tensors.at(tensor);
         return ops::Dst{address(tensor), element_type(t.dtype), t.elements()};
     };
-    {
-        const auto& step = plan_.steps[i];
-        try {
-            std::visit(
-                overloaded{
-                    [&](const engine::ConvStep& s) {
-                        convs_[i]->run(address(s.x), step_constants_[i], step_constants_b_[i],
-                                       s.residual >= 0 ? address(s.residual) : nullptr, address(s.y),
-                                       workspace_ ? workspace_->data : nullptr, stream);
-                    },
-                    [&](const engine::CopyStep& s) {
-                        ops::strided_copy(src(s.in, step_constants_[i]), s.in_offset, ops::Shape(s.in_strides),
-                                          dst(s.out), s.out_offset, ops::Shape(s.out_strides), ops::Shape(s.dims),
-                                          stream);
-                    },
-                    [&](const engine::UnaryStep& s) {
-                        ops::unary(unary_op(s.op), s.alpha, src(s.in, nullptr), dst(s.out), stream);
-                    },
-                    [&](const engine::BinaryStep& s) {
-                        ops::binary(binary_op(s.op), src(s.a, step_constants_[i]), ops::Shape(s.a_strides),
-                                    src(s.b, step_constants_b_[i]), ops::Shape(s.b_strides), dst(s.out),
-                                    ops::Shape(s.dims), stream);
-                    },
-                    [&](const engine::ResizeStep& s) {
-                        const auto& in = plan_.tensors.at(s.in).dims;
-                        const auto& out = plan_.tensors.at(s.out).dims;
-                        ops::resize_nhwc(resize_mode(s.mode), src(s.in, nullptr), dst(s.out), in[0], in[1], in[2],
-                                         in[3], out[2], out[3], stream);
-                    },
-                    [&](const engine::MaxPoolStep& s) {
-                        const auto& in = plan_.tensors.at(s.in).dims;
-                        const auto& out = plan_.tensors.at(s.out).dims;
-                        ops::PoolWindow window;
-                        window.kernel_h = s.kernel[0];
-                        window.kernel_w = s.kernel[1];
-                        window.stride_h = s.strides[0];
-                        window.stride_w = s.strides[1];
-                        window.pad_top = s.pads[0];
-                        window.pad_left = s.pads[1];
-                        window.pad_bottom = s.pads[2];
-                        window.pad_right = s.pads[3];
-                        ops::maxpool_nhwc(src(s.in, nullptr), dst(s.out), in[0], in[1], in[2], in[3], out[2], out[3],
-                                          window, stream);
-                    },
-                    [&](const engine::SoftmaxStep& s) {
-                        ops::softmax(src(s.in, nullptr), dst(s.out), s.outer, s.axis, s.inner, stream);
-                    },
-                    [&](const engine::MatMulStep& s) {
-                        ops::matmul(src(s.a, step_constants_[i]), s.a_batch_stride, src(s.b, step_constants_b_[i]),
-                                    s.b_batch_stride, dst(s.out), s.batch, s.m, s.n, s.k, stream);
-                    },
+    const auto& step = plan_.steps[i];
+    try {
+        std::visit(
+            overloaded{
+                [&](const engine::ConvStep& s) {
+                    convs_[i]->run(address(s.x), step_constants_[i], step_constants_b_[i],
+                                   s.residual >= 0 ? address(s.residual) : nullptr, address(s.y),
+                                   workspace_ ? workspace_->data : nullptr, stream);
                 },
-                step.params);
-        } catch (const std::exception& e) {
-            throw ModelError(plan_.model.string() + ": node '" + step.node + "' (" + step.op + "): " + e.what());
-        }
+                [&](const engine::CopyStep& s) {
+                    ops::strided_copy(src(s.in, step_constants_[i]), s.in_offset, ops::Shape(s.in_strides),
+                                      dst(s.out), s.out_offset, ops::Shape(s.out_strides), ops::Shape(s.dims),
+                                      stream);
+                },
+                [&](const engine::UnaryStep& s) {
+                    ops::unary(unary_op(s.op), s.alpha, src(s.in, nullptr), dst(s.out), stream);
+                },
+                [&](const engine::BinaryStep& s) {
+                    ops::binary(binary_op(s.op), src(s.a, step_constants_[i]), ops::Shape(s.a_strides),
+                                src(s.b, step_constants_b_[i]), ops::Shape(s.b_strides), dst(s.out),
+                                ops::Shape(s.dims), stream);
+                },
+                [&](const engine::ResizeStep& s) {
+                    const auto& in = plan_.tensors.at(s.in).dims;
+                    const auto& out = plan_.tensors.at(s.out).dims;
+                    ops::resize_nhwc(resize_mode(s.mode), src(s.in, nullptr), dst(s.out), in[0], in[1], in[2],
+                                     in[3], out[2], out[3], stream);
+                },
+                [&](const engine::MaxPoolStep& s) {
+                    const auto& in = plan_.tensors.at(s.in).dims;
+                    const auto& out = plan_.tensors.at(s.out).dims;
+                    ops::PoolWindow window;
+                    window.kernel_h = s.kernel[0];
+                    window.kernel_w = s.kernel[1];
+                    window.stride_h = s.strides[0];
+                    window.stride_w = s.strides[1];
+                    window.pad_top = s.pads[0];
+                    window.pad_left = s.pads[1];
+                    window.pad_bottom = s.pads[2];
+                    window.pad_right = s.pads[3];
+                    ops::maxpool_nhwc(src(s.in, nullptr), dst(s.out), in[0], in[1], in[2], in[3], out[2], out[3],
+                                      window, stream);
+                },
+                [&](const engine::SoftmaxStep& s) {
+                    ops::softmax(src(s.in, nullptr), dst(s.out), s.outer, s.axis, s.inner, stream);
+                },
+                [&](const engine::MatMulStep& s) {
+                    ops::matmul(src(s.a, step_constants_[i]), s.a_batch_stride, src(s.b, step_constants_b_[i]),
+                                s.b_batch_stride, dst(s.out), s.batch, s.m, s.n, s.k, stream);
+                },
+            },
+            step.params);
+    } catch (const std::exception& e) {
+        throw ModelError(plan_.model.string() + ": node '" + step.node + "' (" + step.op + "): " + e.what());
     }
 }
 
@@ -348,7 +346,7 @@ std::string Executor::profile(cudaStream_t stream, int runs) {
         }
     };
     // The arena reuses the input's memory for later tensors: every run starts
-    // from a saved copy of it, and one last run leaves the outputs as run() did.
+    // from a copy of it saved first, and it is put back for the run() after.
     const auto& in = plan_.tensors.at(plan_.input);
     DeviceBuffer saved(in.bytes);
     auto restore_input = [&] {
@@ -373,7 +371,6 @@ std::string Executor::profile(cudaStream_t stream, int runs) {
             }
         }
         restore_input();
-        launch_steps(stream);
     } catch (...) {
         release();
         throw;

@@ -68,8 +68,9 @@ public:
     std::string describe() const;  // one line: steps, fused convs, arena, graph
 
     // Where a forward's time goes: each step launched alone between two
-    // events, `runs` times on `stream` (input() as it is); one line, time by
-    // kind of step and the slowest steps. For SLIPSTREAM_CUDA_PROFILE.
+    // events, `runs` times on `stream`, from input() as it is; one line, time
+    // by kind of step and the slowest steps. For SLIPSTREAM_CUDA_PROFILE. Call
+    // it before run(): input() is left as it was, the outputs are not.
     std::string profile(cudaStream_t stream, int runs);
 
 private:

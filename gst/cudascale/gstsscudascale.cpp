@@ -145,20 +145,6 @@ static void drop_scaler(State& state) {
     state.context = nullptr;
 }
 
-// The detector's copy: inside the input keeping the aspect, or the input's
-// size; even sides, as NV12 needs.
-static void detect_size(const Settings& s, int width, int height, int& out_w, int& out_h) {
-    out_w = s.detect_width;
-    out_h = s.detect_height;
-    if (s.detect_keep_aspect && width > 0 && height > 0) {
-        const double scale = std::min(static_cast<double>(s.detect_width) / width, static_cast<double>(s.detect_height) / height);
-        out_w = static_cast<int>(std::lround(width * scale));
-        out_h = static_cast<int>(std::lround(height * scale));
-    }
-    out_w = std::max(2, out_w & ~1);
-    out_h = std::max(2, out_h & ~1);
-}
-
 struct Impl {
     ssgst::Guarded<Settings> settings;
     ssgst::Guarded<State> state;
@@ -261,8 +247,9 @@ static gboolean transform_size(GstBaseTransform* base, GstPadDirection direction
 // goes on either way. Called with the decoder's context current.
 static std::shared_ptr<const ss::DeviceFrame> device_copy(GstBaseTransform* base, State& state, const Settings& settings,
                                                          GstCudaContext* context, const ss::cuda::Nv12Frame& source) {
-    int width = 0, height = 0;
-    detect_size(settings, source.width, source.height, width, height);
+    const cv::Size size = ss::detector_frame_size({source.width, source.height},
+                                                  {settings.detect_width, settings.detect_height}, settings.detect_keep_aspect);
+    const int width = size.width, height = size.height;
     try {
         if (!state.pool || !state.pool->fits(context, width, height)) {
             state.pool = std::make_shared<DeviceFramePool>(context, width, height, std::max(1, settings.detect_buffers));

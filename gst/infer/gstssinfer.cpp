@@ -216,23 +216,24 @@ static void schedule_detection(SsInfer* self) {
     State& st = impl(self).state.value;
     if (!st.detector || st.flushing) return;
     while (!st.detector->busy()) {
-        auto picked = st.scheduler.pick(queued_frames(st), static_cast<std::size_t>(st.config->batch_size));
+        const auto picked = st.scheduler.pick(queued_frames(st), static_cast<std::size_t>(st.config->batch_size));
         if (picked.empty()) return;
         // A job runs from GPU frames only when every frame of it has one (one
         // forward per job). Frames without one (sscudascale's buffers were all
         // in use) go in a job of their own, from their CPU pictures, so that
-        // one of them never sends a whole batch the slow way; if no worker is
-        // free for it, they wait to be picked again.
-        std::vector<ss::QueuedFrame> from_pictures;
-        if (st.device_frames) {
-            const auto without = std::stable_partition(picked.begin(), picked.end(), [&](const ss::QueuedFrame& f) {
-                return frame_of(st.queue[f.batch], f.source)->frame->device != nullptr;
-            });
-            from_pictures.assign(without, picked.end());
-            picked.erase(without, picked.end());
+        // one of them never sends a whole batch the slow way. The group with
+        // the source that waited longest goes first; the other, if no worker
+        // is free for it, waits to be picked again.
+        const auto has_copy = [&](const ss::QueuedFrame& f) {
+            return st.device_frames && frame_of(st.queue[f.batch], f.source)->frame->device != nullptr;
+        };
+        std::vector<ss::QueuedFrame> on_gpu, from_pictures;
+        for (const auto& f : picked) (has_copy(f) ? on_gpu : from_pictures).push_back(f);
+        const bool gpu_first = has_copy(picked.front());
+        for (const bool gpu : {gpu_first, !gpu_first}) {
+            const auto& group = gpu ? on_gpu : from_pictures;
+            if (!group.empty() && !submit_job(self, st, group, gpu)) return;
         }
-        if (!picked.empty() && !submit_job(self, st, picked, st.device_frames)) return;
-        if (!from_pictures.empty() && !submit_job(self, st, from_pictures, false)) return;
     }
 }
 

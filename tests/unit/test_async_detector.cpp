@@ -25,6 +25,13 @@ const fs::path models_dir = SS_TEST_MODELS_DIR;
 
 cv::Mat grey(int level) { return cv::Mat(64, 64, CV_8UC3, cv::Scalar::all(level)); }
 
+// What a worker's on_done (which runs on the worker thread itself) saw: that
+// thread's scheduling policy, and when it was called.
+struct PolicyProbe {
+    int policy = -1;
+    std::chrono::steady_clock::time_point called;
+};
+
 class AsyncDetectorTest : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -44,6 +51,29 @@ protected:
             ++done_calls_;
             changed_.notify_all();
         });
+    }
+
+    std::unique_ptr<ss::AsyncDetector> make_probed(PolicyProbe& probe, ss::WorkerCompute compute) {
+        std::vector<std::unique_ptr<ss::Detector>> detectors;
+        detectors.push_back(std::make_unique<ss::Detector>(config_));
+        return std::make_unique<ss::AsyncDetector>(
+            std::move(detectors),
+            [this, &probe] {
+                std::lock_guard lock(mutex_);
+                probe.policy = sched_getscheduler(0);
+                probe.called = std::chrono::steady_clock::now();
+                changed_.notify_all();
+            },
+            compute);
+    }
+
+    // Runs one job and waits (at most 10 s each) for it and for on_done.
+    void run_one_job(ss::AsyncDetector& detector, const PolicyProbe& probe) {
+        const auto job = detector.submit({{0, 1, grey(100)}});
+        ASSERT_NE(job, 0u);
+        wait_for(detector, job);
+        std::unique_lock lock(mutex_);
+        ASSERT_TRUE(changed_.wait_for(lock, std::chrono::seconds(10), [&] { return probe.policy != -1; }));
     }
 
     // Waits (at most 10 s) until job `number` is finished.
@@ -155,57 +185,27 @@ TEST_F(AsyncDetectorTest, AFailingJobFinishesEmptyAndTheWorkerGoesOn) {
 }
 
 TEST_F(AsyncDetectorTest, WorkersRunAtBackgroundPriority) {
-    std::vector<std::unique_ptr<ss::Detector>> detectors;
-    detectors.push_back(std::make_unique<ss::Detector>(config_));
-    int policy = -1;
-    std::chrono::steady_clock::time_point called;
-    auto detector = std::make_unique<ss::AsyncDetector>(std::move(detectors), [&] {
-        // on_done runs on the worker thread itself.
-        std::lock_guard lock(mutex_);
-        policy = sched_getscheduler(0);
-        called = std::chrono::steady_clock::now();
-        changed_.notify_all();
-    });
+    PolicyProbe probe;
+    auto detector = make_probed(probe, ss::WorkerCompute::cpu_pool);
     const auto before = std::chrono::steady_clock::now();
-    const auto job = detector->submit({{0, 1, grey(100)}});
-    ASSERT_NE(job, 0u);
-    wait_for(*detector, job);
-    {
-        std::unique_lock lock(mutex_);
-        ASSERT_TRUE(changed_.wait_for(lock, std::chrono::seconds(10), [&] { return policy != -1; }));
-    }
+    run_one_job(*detector, probe);
     EXPECT_EQ(detector->priority(), "SCHED_IDLE");
-    EXPECT_EQ(policy, SCHED_IDLE) << "the worker thread's scheduling policy";
+    EXPECT_EQ(probe.policy, SCHED_IDLE) << "the worker thread's scheduling policy";
     const auto results = detector->take_results();
     ASSERT_EQ(results.size(), 1u);
     EXPECT_GE(results[0].finished, before) << "the results say when they were stored";
-    EXPECT_LE(results[0].finished, called);
+    EXPECT_LE(results[0].finished, probe.called);
     EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER) << "the caller's thread keeps its priority";
 }
 
 TEST_F(AsyncDetectorTest, GpuWorkersKeepNormalPriority) {
     // They mostly wait for the GPU; at background priority a busy machine would
     // keep the next batch from it.
-    std::vector<std::unique_ptr<ss::Detector>> detectors;
-    detectors.push_back(std::make_unique<ss::Detector>(config_));
-    int policy = -1;
-    auto detector = std::make_unique<ss::AsyncDetector>(
-        std::move(detectors),
-        [&] {
-            std::lock_guard lock(mutex_);
-            policy = sched_getscheduler(0);
-            changed_.notify_all();
-        },
-        ss::WorkerCompute::gpu);
-    const auto job = detector->submit({{0, 1, grey(100)}});
-    ASSERT_NE(job, 0u);
-    wait_for(*detector, job);
-    {
-        std::unique_lock lock(mutex_);
-        ASSERT_TRUE(changed_.wait_for(lock, std::chrono::seconds(10), [&] { return policy != -1; }));
-    }
+    PolicyProbe probe;
+    auto detector = make_probed(probe, ss::WorkerCompute::gpu);
+    run_one_job(*detector, probe);
     EXPECT_EQ(detector->priority(), "unchanged");
-    EXPECT_EQ(policy, SCHED_OTHER) << "the worker thread's scheduling policy";
+    EXPECT_EQ(probe.policy, SCHED_OTHER) << "the worker thread's scheduling policy";
     EXPECT_EQ(detector->compute(), ss::WorkerCompute::gpu);
 }
 

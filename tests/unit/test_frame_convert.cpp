@@ -141,3 +141,13 @@ TEST(FrameConvert, OddSizesRoundDownToEven) {
     EXPECT_EQ(out.size(), cv::Size(80, 60));
     EXPECT_THROW(ss::convert_scaled(in, {1, 1}, out), ss::Error);
 }
+
+TEST(DetectorFrameSize, TheNetworksInputOrWithinItKeepingTheAspect) {
+    EXPECT_EQ(ss::detector_frame_size({1920, 1080}, {416, 416}, false), cv::Size(416, 416));
+    EXPECT_EQ(ss::detector_frame_size({1920, 1080}, {416, 416}, true), cv::Size(416, 234));
+    // Smaller frames are scaled up to the network, as sscudascale does (unlike fit_size).
+    EXPECT_EQ(ss::detector_frame_size({320, 240}, {640, 640}, true), cv::Size(640, 480));
+    EXPECT_EQ(ss::detector_frame_size({1080, 1920}, {416, 416}, true), cv::Size(234, 416));
+    // Even sides, at least 2.
+    EXPECT_EQ(ss::detector_frame_size({1000, 3}, {415, 415}, true), cv::Size(414, 2));
+}

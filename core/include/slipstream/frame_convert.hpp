@@ -21,6 +21,11 @@ struct PlanarImage {
 // than the source, with even width and height.
 cv::Size fit_size(cv::Size source, cv::Size box);
 
+// The size the GPU path hands the detector its frames at (sscudascale): the
+// network's input, or, with keep_aspect, the largest size with the frame's
+// aspect ratio inside it (up or down); even sides, at least 2.
+cv::Size detector_frame_size(cv::Size frame, cv::Size network, bool keep_aspect);
+
 // Scales and converts `in` into an 8-bit BGR image of `size` (reallocating `out` if needed).
 void convert_scaled(const PlanarImage& in, cv::Size size, cv::Mat& out);
 

@@ -642,6 +642,7 @@ class GpuBench:
         run["warnings"] = said[:10]
         run["warnings_total"] = len(said)
         run["connections_lost"] = sum("connection lost" in l for l in said)
+        run["decoder_failures"] = sum("video decoder failed" in l for l in said)
         # slipstream says which path decodes ("Decoding on the CPU ...", "Decoding and scaling on GPU 0 ...").
         run["decode_path"] = next((l for l in child.text() if l.startswith("Decoding")), None)
         bench.Bench.capacity_ok(self, run)

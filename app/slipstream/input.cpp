@@ -520,7 +520,7 @@ bool Input::handle_message(GstMessage* message) {
         }
         const std::string details = debug ? debug : "";
         if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
-            fail(generation_, describe_error(error, details, failure_context()));
+            fail(generation_, describe_error(error, details, failure_context(), is_decoder(GST_MESSAGE_SRC(message))));
         } else if (std::string why = explain_warning(details, failure_context()); !why.empty()) {
             last_warning_ = std::move(why);
         }

@@ -143,8 +143,14 @@ void missing_decoders(const std::string& debug, std::string& video, std::string&
 
 }  // namespace debug_text
 
-InputFailure describe_error(const GError* error, const std::string& debug, const FailureContext& input) {
+InputFailure describe_error(const GError* error, const std::string& debug, const FailureContext& input,
+                            bool from_decoder) {
     const std::string message = error && error->message ? error->message : "unknown error";
+    // A decoder's own failure is no trouble with the camera, whatever its code
+    // (nvh264dec reports GPU memory it could not allocate as a settings error).
+    if (from_decoder && error && error->domain == GST_RESOURCE_ERROR) {
+        return InputFailure::because("the video decoder failed (" + message + ")");
+    }
     if (error && error->domain == GST_RESOURCE_ERROR) return describe_resource_error(error, message, debug, input);
     if (error && error->domain == GST_STREAM_ERROR) return describe_stream_error(error, message, debug, input);
     if (error && error->domain == GST_CORE_ERROR && error->code == GST_CORE_ERROR_MISSING_PLUGIN) {
@@ -152,6 +158,13 @@ InputFailure describe_error(const GError* error, const std::string& debug, const
     }
     InputFailure f = InputFailure::because(message);
     return f;
+}
+
+bool is_decoder(GstObject* object) {
+    if (!object || !GST_IS_ELEMENT(object)) return false;
+    GstElementFactory* factory = gst_element_get_factory(GST_ELEMENT(object));
+    const gchar* klass = factory ? gst_element_factory_get_metadata(factory, GST_ELEMENT_METADATA_KLASS) : nullptr;
+    return klass && g_str_has_prefix(klass, "Codec/Decoder");
 }
 
 std::string explain_warning(const std::string& debug, const FailureContext& input) {

@@ -33,8 +33,13 @@ struct FailureContext {
     std::string where;       // "host:port", for messages
 };
 
-// An ERROR message of an element inside the input's bin.
-InputFailure describe_error(const GError* error, const std::string& debug, const FailureContext& input);
+// An ERROR message of an element inside the input's bin; from_decoder: that
+// element is the input's decoder (see is_decoder).
+InputFailure describe_error(const GError* error, const std::string& debug, const FailureContext& input,
+                            bool from_decoder = false);
+
+// Whether `object` is a decoder element (Codec/Decoder/...), not a bin that decodes.
+bool is_decoder(GstObject* object);
 
 // A WARNING message of an element inside the input's bin: a better reason for
 // an end of stream that may follow, or empty.

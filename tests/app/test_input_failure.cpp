@@ -35,6 +35,33 @@ InputFailure failure(GQuark domain, gint code, const char* message, const std::s
 
 }  // namespace
 
+TEST(InputFailure, ADecodersOwnFailureIsNotCalledAConnectionLoss) {
+    // nvh264dec, when the GPU memory for its frames cannot be had.
+    GError* error = g_error_new_literal(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "Failed to configure the buffer pool");
+    const std::string debug = "../gst-libs/gst/video/gstvideodecoder.c(4715): gst_video_decoder_decide_allocation_default ()";
+    EXPECT_EQ(describe_error(error, debug, camera, true).reason, "the video decoder failed (Failed to configure the buffer pool)");
+    EXPECT_EQ(describe_error(error, debug, camera).reason, "connection lost (Failed to configure the buffer pool)")
+        << "the same error from another element of a camera's input";
+    g_error_free(error);
+}
+
+TEST(InputFailure, OnlyDecoderElementsCountAsDecoders) {
+    gst_init(nullptr, nullptr);
+    GstElement* decoder = gst_element_factory_make("avdec_h264", nullptr);
+    GstElement* decodebin = gst_element_factory_make("decodebin", nullptr);
+    GstElement* queue = gst_element_factory_make("queue", nullptr);
+    if (!decoder || !decodebin || !queue) {
+        for (GstElement* e : {decoder, decodebin, queue})
+            if (e) gst_object_unref(e);
+        GTEST_SKIP() << "GStreamer plugins missing";
+    }
+    EXPECT_TRUE(slipstream::is_decoder(GST_OBJECT(decoder)));
+    EXPECT_FALSE(slipstream::is_decoder(GST_OBJECT(decodebin))) << "a bin that decodes is no decoder";
+    EXPECT_FALSE(slipstream::is_decoder(GST_OBJECT(queue)));
+    EXPECT_FALSE(slipstream::is_decoder(nullptr));
+    for (GstElement* e : {decoder, decodebin, queue}) gst_object_unref(e);
+}
+
 TEST(InputFailure, RtspNotFoundNamesThePath) {
     const auto f = failure(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, "Not found",
                            debug_of("GstRTSPSrc", "Got error response: 404 (Not Found)."), camera);

@@ -643,6 +643,10 @@ class GpuBench:
         run["warnings_total"] = len(said)
         run["connections_lost"] = sum("connection lost" in l for l in said)
         run["decoder_failures"] = sum("video decoder failed" in l for l in said)
+        # GStreamer's own debug lines when GST_DEBUG asks for them (e.g. the CUDA
+        # error behind a decoder's "Failed to configure the buffer pool").
+        gst_lines = [l for l in child.text("err") if " WARN " in l or " ERROR " in l]
+        run["gst_debug"] = {"warn_or_error_lines": len(gst_lines), "first": [one_line(l, 300) for l in gst_lines[:12]]}
         # slipstream says which path decodes ("Decoding on the CPU ...", "Decoding and scaling on GPU 0 ...").
         run["decode_path"] = next((l for l in child.text() if l.startswith("Decoding")), None)
         bench.Bench.capacity_ok(self, run)

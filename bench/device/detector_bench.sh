@@ -91,3 +91,5 @@ fi
 # One table and one JSON of everything.
 echo "== report ($(elapsed) s)"
 python3 "$root/bench/device/detector_report.py" "$out" --gpu-file "$out/gpu.txt" --elapsed "$(elapsed)"
+# The report comes back with the main logs; the rest is packed (at most 8 files return).
+bash "$root/bench/device/pack_out.sh" detector_bench.md detector_bench.json agreement.log bench-cuda.log torch-eager.log

@@ -396,11 +396,12 @@ std::string Executor::profile(cudaStream_t stream, int runs) {
     o << "batch " << plan_.batch << ": " << total << " ms over " << steps << " steps launched one by one; by kind:";
     for (const auto& [ms, what] : ops_sorted) o << " " << what << " " << ms;
     o << "; slowest:";
-    for (std::size_t k = 0; k < std::min<std::size_t>(8, steps); ++k) {
+    const std::size_t shown = std::min<std::size_t>(8, steps);
+    for (std::size_t k = 0; k < shown; ++k) {
         const auto& step = plan_.steps[order[k]];
         o << " " << step.node << " (" << step.op;
         if (convs_[order[k]]) o << (convs_[order[k]]->fused() ? ", fused" : ", own epilogue");
-        o << ") " << step_ms[order[k]] << (k + 1 < std::min<std::size_t>(8, steps) ? "," : "");
+        o << ") " << step_ms[order[k]] << (k + 1 < shown ? "," : "");
     }
     return o.str();
 }

@@ -66,12 +66,10 @@ bool copy_in_units(const void* in, void* out, std::size_t element_bytes, const S
         const unsigned blocks = grid_blocks(n, kThreads);
         auto launch = [&](auto unit_type) {
             using Unit = decltype(unit_type);
-            if (n < (std::int64_t{1} << 31))
-                copy_units_kernel<Unit, std::uint32_t><<<blocks, kThreads, 0, stream>>>(
-                    static_cast<const Unit*>(in), static_cast<Unit*>(out), u, static_cast<std::uint32_t>(n));
-            else
-                copy_units_kernel<Unit, std::uint64_t><<<blocks, kThreads, 0, stream>>>(
-                    static_cast<const Unit*>(in), static_cast<Unit*>(out), u, static_cast<std::uint64_t>(n));
+            with_index_type(n, [&](auto count) {
+                copy_units_kernel<Unit, decltype(count)><<<blocks, kThreads, 0, stream>>>(
+                    static_cast<const Unit*>(in), static_cast<Unit*>(out), u, count);
+            });
         };
         if (unit == 16)
             launch(uint4{});
@@ -181,12 +179,10 @@ void strided_copy(Src in, std::int64_t in_offset, const Shape& in_strides, Dst o
                 return;
             }
             const unsigned blocks = detail::grid_blocks(n, detail::kThreads);
-            if (n < (std::int64_t{1} << 31))
-                detail::copy_strided_kernel<Tin, Tout, std::uint32_t>
-                    <<<blocks, detail::kThreads, 0, stream>>>(src, dst, g, static_cast<std::uint32_t>(n));
-            else
-                detail::copy_strided_kernel<Tin, Tout, std::uint64_t>
-                    <<<blocks, detail::kThreads, 0, stream>>>(src, dst, g, static_cast<std::uint64_t>(n));
+            detail::with_index_type(n, [&](auto count) {
+                detail::copy_strided_kernel<Tin, Tout, decltype(count)>
+                    <<<blocks, detail::kThreads, 0, stream>>>(src, dst, g, count);
+            });
         });
     });
     detail::check_launch(name);

@@ -90,6 +90,16 @@ __device__ __forceinline__ void strided_offsets(Index i, const StridedGeometry& 
     }
 }
 
+// Calls f(count) with `count` as uint32_t when it is below 2^31 (the kernels'
+// index math then divides in 32 bits, much cheaper), else as uint64_t.
+template <class F>
+void with_index_type(std::int64_t count, F&& f) {
+    if (count < (std::int64_t{1} << 31))
+        f(static_cast<std::uint32_t>(count));
+    else
+        f(static_cast<std::uint64_t>(count));
+}
+
 // Calls f(float{}) or f(__half{}): the C++ type of an ElementType as a
 // template argument (decltype of the parameter).
 template <class F>

@@ -214,12 +214,10 @@ void binary(BinaryOp op, Src a, const Shape& a_strides, Src b, const Shape& b_st
                     g.strides[1][d] = sb[d];
                 }
                 const unsigned blocks = detail::grid_blocks(n, threads);
-                if (n < (std::int64_t{1} << 31))
-                    detail::binary_strided_kernel<Ta, Tb, Tout, std::uint32_t>
-                        <<<blocks, threads, 0, stream>>>(pa, pb, po, g, static_cast<std::uint32_t>(n), op);
-                else
-                    detail::binary_strided_kernel<Ta, Tb, Tout, std::uint64_t>
-                        <<<blocks, threads, 0, stream>>>(pa, pb, po, g, static_cast<std::uint64_t>(n), op);
+                detail::with_index_type(n, [&](auto count) {
+                    detail::binary_strided_kernel<Ta, Tb, Tout, decltype(count)>
+                        <<<blocks, threads, 0, stream>>>(pa, pb, po, g, count, op);
+                });
             });
         });
     });

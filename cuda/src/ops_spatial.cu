@@ -149,20 +149,15 @@ __global__ void maxpool_kernel(const Tin* in, Tout* out, PoolGeometry g, Index t
     }
 }
 
-// Calls f(std::integral_constant<int, V>, Index, count) for a kernel over
+// Calls f(std::integral_constant<int, V>, count) for a kernel over
 // `elements` NHWC outputs of `channels` channels, `count` = elements / V
 // threads' worth: V channels per thread, 16 bytes' worth where the types
 // match, the channels fill whole groups and both pointers are aligned for
-// them, else 1; Index uint32_t below 2^31, else uint64_t.
+// them, else 1; count's type is the kernel's Index (with_index_type).
 template <class Tin, class Tout, class F>
 void with_channel_groups(std::int64_t channels, const void* in, const void* out, std::int64_t elements, F&& f) {
     auto by_index = [&](auto v) {
-        constexpr int V = decltype(v)::value;
-        const std::int64_t count = elements / V;
-        if (count < (std::int64_t{1} << 31))
-            f(v, std::uint32_t{}, count);
-        else
-            f(v, std::uint64_t{}, count);
+        with_index_type(elements / decltype(v)::value, [&](auto count) { f(v, count); });
     };
     if constexpr (std::is_same_v<Tin, Tout>) {
         constexpr int n = Vec16<Tin>::n;
@@ -203,12 +198,10 @@ void resize_nhwc(ResizeMode mode, Src in, Dst out, std::int64_t n, std::int64_t 
         detail::with_type(out.type, [&](auto tout) {
             using Tin = decltype(tin);
             using Tout = decltype(tout);
-            detail::with_channel_groups<Tin, Tout>(c, in.data, out.data, out_count, [&](auto v, auto index, std::int64_t count) {
-                constexpr int V = decltype(v)::value;
-                using Index = decltype(index);
-                detail::resize_kernel<Tin, Tout, V, Index>
+            detail::with_channel_groups<Tin, Tout>(c, in.data, out.data, out_count, [&](auto v, auto count) {
+                detail::resize_kernel<Tin, Tout, decltype(v)::value, decltype(count)>
                     <<<detail::grid_blocks(count, detail::kThreads), detail::kThreads, 0, stream>>>(
-                        static_cast<const Tin*>(in.data), static_cast<Tout*>(out.data), g, mode, static_cast<Index>(count));
+                        static_cast<const Tin*>(in.data), static_cast<Tout*>(out.data), g, mode, count);
             });
         });
     });
@@ -246,12 +239,10 @@ void maxpool_nhwc(Src in, Dst out, std::int64_t n, std::int64_t c, std::int64_t 
         detail::with_type(out.type, [&](auto tout) {
             using Tin = decltype(tin);
             using Tout = decltype(tout);
-            detail::with_channel_groups<Tin, Tout>(c, in.data, out.data, out_count, [&](auto v, auto index, std::int64_t count) {
-                constexpr int V = decltype(v)::value;
-                using Index = decltype(index);
-                detail::maxpool_kernel<Tin, Tout, V, Index>
+            detail::with_channel_groups<Tin, Tout>(c, in.data, out.data, out_count, [&](auto v, auto count) {
+                detail::maxpool_kernel<Tin, Tout, decltype(v)::value, decltype(count)>
                     <<<detail::grid_blocks(count, detail::kThreads), detail::kThreads, 0, stream>>>(
-                        static_cast<const Tin*>(in.data), static_cast<Tout*>(out.data), g, static_cast<Index>(count));
+                        static_cast<const Tin*>(in.data), static_cast<Tout*>(out.data), g, count);
             });
         });
     });

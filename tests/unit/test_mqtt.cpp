@@ -148,10 +148,11 @@ TEST(MqttQueue, StateReplacesItsOlderSelfAndOutranksEvents) {
     EXPECT_EQ(q.size(), 3u);
     EXPECT_EQ(q.push({"p/0/vehicle", "5", 1, true}), 1u);  // the oldest event makes room
     ASSERT_EQ(q.size(), 3u);
+    // Publishing order: "2" came after "b", so it goes after it (never ahead of what preceded it).
+    EXPECT_EQ(q.pop().payload, "b");
     Message m = q.pop();
     EXPECT_EQ(m.topic, "p/0/person");
     EXPECT_EQ(m.payload, "2");
-    EXPECT_EQ(q.pop().payload, "b");
     EXPECT_EQ(q.pop().topic, "p/0/vehicle");
     q.push_front({"x", "y", 0, false});
     EXPECT_EQ(q.size(), 1u);

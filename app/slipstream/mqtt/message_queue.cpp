@@ -13,12 +13,13 @@ bool MessageQueue::full_for(const Message& message) const {
 
 std::size_t MessageQueue::push(Message message) {
     if (message.retain) {
+        // The older state goes; the newer one queues at the back, so it never
+        // overtakes what was published before it (a count just before its frame's line).
         const auto same = std::find_if(queue_.begin(), queue_.end(),
                                        [&](const Message& q) { return q.retain && q.topic == message.topic; });
         if (same != queue_.end()) {
-            bytes_ = bytes_ - size_of(*same) + size_of(message);
-            *same = std::move(message);
-            return 0;
+            bytes_ -= size_of(*same);
+            queue_.erase(same);
         }
     }
     std::size_t dropped = 0;

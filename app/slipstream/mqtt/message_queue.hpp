@@ -2,8 +2,9 @@
 // The bounded queue between the video's threads and the MQTT client's sender:
 // when the broker is slow or gone it fills up and then drops, never blocks.
 // Retained messages are state (a count, availability): a newer one for the
-// same topic replaces the queued one, and state is kept before events, so
-// that the broker gets the latest state when it comes back.
+// same topic replaces the queued one (and queues at the back, in publishing
+// order), and state is kept before events, so that the broker gets the
+// latest state when it comes back.
 // Not thread-safe: its owner locks.
 #include <cstddef>
 #include <cstdint>

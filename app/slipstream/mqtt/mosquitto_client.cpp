@@ -50,6 +50,9 @@ std::string MosquittoClient::start() {
     mosq_ = mosquitto_new(client_id.c_str(), true, this);
     if (!mosq_) return std::string("MQTT: could not create the client (") + std::strerror(errno) + ")";
     const BrokerAddress& b = settings_.broker;
+    // Our own max_in_flight paces QoS 1. libmosquitto's limit (20) must never bite: it would hold a count back
+    // while the QoS 0 frame lines after it go out, and after a reconnect it still counts what it resends.
+    mosquitto_int_option(mosq_, MOSQ_OPT_SEND_MAXIMUM, 65535);
     if (!b.user.empty()) mosquitto_username_pw_set(mosq_, b.user.c_str(), b.password.empty() ? nullptr : b.password.c_str());
     const std::string offline = "offline";
     if (const int rc = mosquitto_will_set(mosq_, topics_.available().c_str(), static_cast<int>(offline.size()), offline.data(), 1, true);
